@@ -1,0 +1,120 @@
+"""Run blocking work off the event loop, whether or not gevent is active.
+
+Under gevent every greenlet shares one OS thread: a libusb write, an espeak
+synthesis or a long SQLite query that blocks in C stops every connection for
+its whole duration.  The helpers here are the one way Antre runs such work:
+
+* :func:`call_blocking` runs a function in a real OS thread (gevent's native
+  thread pool) and lets the calling greenlet wait cooperatively.  Without
+  gevent (tests, the CLI) it just calls the function.
+* :class:`SingleThreadWorker` runs every call it is given in *one* dedicated
+  OS thread, in order: for devices that must not be touched from two threads
+  (a pyttsx3 engine, a USB printer handle).
+* :func:`spawn` starts a background loop: a greenlet under gevent, a daemon
+  thread otherwise.  Such loops must do their blocking parts through
+  :func:`call_blocking` or a :class:`SingleThreadWorker`.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def gevent_active() -> bool:
+    """True when gevent has monkey-patched this process."""
+    if "gevent.monkey" not in sys.modules:
+        return False
+    from gevent import monkey
+
+    return bool(monkey.is_module_patched("socket"))
+
+
+def call_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call ``fn`` in gevent's native thread pool when gevent is active."""
+    if gevent_active():
+        import gevent
+
+        return gevent.get_hub().threadpool.apply(fn, args, kwargs)
+    return fn(*args, **kwargs)
+
+
+def spawn(fn: Callable[..., Any], *args: Any, name: str = "antre-worker") -> Any:
+    """Start a background loop (greenlet under gevent, else daemon thread)."""
+    if gevent_active():
+        import gevent
+
+        return gevent.spawn(fn, *args)
+    thread = threading.Thread(target=fn, args=args, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def sleep(seconds: float) -> None:
+    """Sleep cooperatively."""
+    if gevent_active():
+        import gevent
+
+        gevent.sleep(seconds)
+    else:
+        import time
+
+        time.sleep(seconds)
+
+
+class SingleThreadWorker:
+    """Runs every submitted call in one dedicated OS thread, in order."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._pool: Any = None
+        self._lock = threading.Lock()
+
+    def _get_pool(self) -> Any:
+        with self._lock:
+            if self._pool is None:
+                if gevent_active():
+                    from gevent.threadpool import ThreadPool
+
+                    self._pool = ThreadPool(1)
+                else:
+                    self._pool = concurrent.futures.ThreadPoolExecutor(
+                        max_workers=1, thread_name_prefix=self.name
+                    )
+            return self._pool
+
+    def call(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
+        """Run ``fn`` in the worker thread and wait for its result.
+
+        Raises :class:`TimeoutError` when ``timeout`` passes first (the call
+        itself goes on in the worker; device code must bound its own waits).
+        """
+        pool = self._get_pool()
+        if isinstance(pool, concurrent.futures.ThreadPoolExecutor):
+            future = pool.submit(fn, *args)
+            try:
+                return future.result(timeout=timeout)
+            except concurrent.futures.TimeoutError as exc:
+                raise TimeoutError(f"{self.name}: no answer in {timeout} s") from exc
+        result = pool.spawn(fn, *args)
+        import gevent
+
+        try:
+            return result.get(timeout=timeout)
+        except gevent.Timeout as exc:
+            raise TimeoutError(f"{self.name}: no answer in {timeout} s") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if isinstance(pool, concurrent.futures.ThreadPoolExecutor):
+            pool.shutdown(wait=False, cancel_futures=True)
+        else:
+            pool.kill()
