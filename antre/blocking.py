@@ -73,7 +73,7 @@ class SingleThreadWorker:
     def __init__(self, name: str) -> None:
         self.name = name
         self._pool: Any = None
-        self._lock = threading.Lock()
+        self._lock = native_lock()
 
     def _get_pool(self) -> Any:
         with self._lock:
@@ -118,3 +118,15 @@ class SingleThreadWorker:
             pool.shutdown(wait=False, cancel_futures=True)
         else:
             pool.kill()
+
+
+def native_lock() -> Any:
+    """A lock that works across real OS threads even under monkey-patching.
+
+    Hold it only briefly and never across a cooperative wait.
+    """
+    if gevent_active():
+        from gevent import monkey
+
+        return monkey.get_original("_thread", "allocate_lock")()
+    return threading.Lock()

@@ -1,0 +1,930 @@
+"""Queue operations: issue, call, recall, start, finish, no-show, transfer, cancel.
+
+Each write runs in one ``BEGIN IMMEDIATE`` transaction of :class:`~antre.store.Store`
+and writes the ticket, its event (the outbox) and its audit row together.  The
+rules themselves live in :mod:`antre.rules`; this module reads rows, asks the
+rules, and writes the outcome.  It returns the events it wrote, so that the
+caller can publish them -- after the commit, never before.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+
+from antre import rules
+from antre.clock import Clock, iso
+from antre.rules import Forbidden, Invalid, NotFound, RuleError
+from antre.store import Store
+
+RECENT_SAMPLES = 20
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks for a change: a device token, a staff member, or Antre itself."""
+
+    name: str
+    role: str
+    device: str | None = None
+    user_id: int | None = None
+    tenant_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.role}:{self.name}"
+
+
+SYSTEM = Actor("antre", "system")
+
+
+@dataclass
+class Outcome:
+    """What a write did: the ticket it is about and the events it committed."""
+
+    ticket: dict[str, Any] | None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    services: set[int] = field(default_factory=set)
+    counter_id: int | None = None
+
+
+@dataclass
+class Row:
+    """A ticket row with attribute access (what :mod:`antre.rules` orders)."""
+
+    id: int
+    priority: bool
+    queue_at: str
+    data: dict[str, Any]
+
+
+def _utc_now_iso(clock: Clock) -> str:
+    return clock.now().astimezone(UTC).isoformat()
+
+
+def _as_row(r: sqlite3.Row) -> Row:
+    data = dict(r)
+    return Row(data["id"], bool(data["priority"]), data["queue_at"], data)
+
+
+class Queue:
+    """The queue of one MPP, over one :class:`Store`."""
+
+    def __init__(self, store: Store, clock: Clock | None = None, public_url: str = "http://localhost:5000") -> None:
+        self.store = store
+        self.clock = clock or Clock()
+        self.public_url = public_url.rstrip("/")
+
+    # ------------------------------------------------------------------ helpers
+
+    def today(self) -> str:
+        return self.clock.today().isoformat()
+
+    def local_iso(self, stored: str | None) -> str | None:
+        if stored is None:
+            return None
+        return iso(datetime.fromisoformat(stored).astimezone(self.clock.tz))
+
+    def track_url(self, token: str) -> str:
+        return f"{self.public_url}/t/{token}"
+
+    @staticmethod
+    def _service(db: sqlite_utils.Database, service_id: Any) -> dict[str, Any]:
+        if not isinstance(service_id, int) or isinstance(service_id, bool):
+            raise Invalid("invalid_service_id", "service_id harus bilangan bulat. (service_id must be an integer.)")
+        row = db.conn.execute("SELECT * FROM services WHERE id = ?", (service_id,)).fetchone()
+        if row is None:
+            raise NotFound("service_not_found", f"Layanan {service_id} tidak ditemukan. (Service not found.)")
+        service = dict(row)
+        service["hours"] = json.loads(service["hours"])
+        return service
+
+    @staticmethod
+    def _counter(db: sqlite_utils.Database, counter_id: int) -> dict[str, Any]:
+        row = db.conn.execute("SELECT * FROM counters WHERE id = ?", (counter_id,)).fetchone()
+        if row is None:
+            raise NotFound("counter_not_found", f"Loket {counter_id} tidak ditemukan. (Counter not found.)")
+        counter = dict(row)
+        counter["service_ids"] = [
+            r[0] for r in db.conn.execute(
+                "SELECT service_id FROM counter_services WHERE counter_id = ? ORDER BY service_id",
+                (counter_id,),
+            )
+        ]
+        return counter
+
+    @staticmethod
+    def _ticket_row(db: sqlite_utils.Database, ticket_id: int) -> dict[str, Any]:
+        row = db.conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        if row is None:
+            raise NotFound("ticket_not_found", f"Tiket {ticket_id} tidak ditemukan. (Ticket not found.)")
+        return dict(row)
+
+    def _streak(self, db: sqlite_utils.Database, service_id: int) -> int:
+        row = db.conn.execute(
+            "SELECT normal_streak FROM rule_state WHERE service_id = ? AND day = ?",
+            (service_id, self.today()),
+        ).fetchone()
+        return row[0] if row else 0
+
+    def _waiting(self, db: sqlite_utils.Database, service_id: int) -> list[Row]:
+        return [
+            _as_row(r) for r in db.conn.execute(
+                "SELECT * FROM tickets WHERE service_id = ? AND status = 'waiting' AND day = ?",
+                (service_id, self.today()),
+            )
+        ]
+
+    def _order(self, db: sqlite_utils.Database, service: dict[str, Any], waiting: list[Row] | None = None) -> list[Row]:
+        if waiting is None:
+            waiting = self._waiting(db, service["id"])
+        rule = rules.PriorityRule.parse(service["priority_rule"])
+        return rules.service_order(waiting, rule, self._streak(db, service["id"]))  # type: ignore[return-value]
+
+    def _head(self, db: sqlite_utils.Database, service: dict[str, Any], counter_id: int | None) -> Row | None:
+        """The ticket "call next" takes from one service for a counter."""
+        def oldest(priority: int) -> Row | None:
+            r = db.conn.execute(
+                "SELECT * FROM tickets WHERE service_id = ? AND status = 'waiting' AND day = ? AND priority = ? "
+                "AND (target_counter_id IS NULL OR target_counter_id = ?) ORDER BY queue_at, id LIMIT 1",
+                (service["id"], self.today(), priority, counter_id),
+            ).fetchone()
+            return None if r is None else _as_row(r)
+
+        normal, prio = oldest(0), oldest(1)
+        rule = rules.PriorityRule.parse(service["priority_rule"])
+        if rule.picks_priority(self._streak(db, service["id"]), prio is not None, normal is not None):
+            return prio
+        return normal
+
+    def _open_counters(self, db: sqlite_utils.Database) -> dict[int, int]:
+        return {
+            r[0]: r[1] for r in db.conn.execute(
+                "SELECT cs.service_id, COUNT(*) FROM counter_services cs "
+                "JOIN counters c ON c.id = cs.counter_id WHERE c.status = 'open' GROUP BY cs.service_id"
+            )
+        }
+
+    def _mean_service_seconds(self, db: sqlite_utils.Database) -> dict[int, list[float]]:
+        samples: dict[int, list[float]] = defaultdict(list)
+        for r in db.conn.execute(
+            "SELECT service_id, (julianday(finished_at) - julianday(called_at)) * 86400.0 FROM ("
+            " SELECT service_id, called_at, finished_at, ROW_NUMBER() OVER ("
+            "  PARTITION BY service_id ORDER BY finished_at DESC) AS rn"
+            " FROM tickets WHERE day = ? AND status = 'served' AND called_at IS NOT NULL"
+            ") WHERE rn <= ?",
+            (self.today(), RECENT_SAMPLES),
+        ):
+            samples[r[0]].append(float(r[1]))
+        return samples
+
+    def _mean_for(self, db: sqlite_utils.Database, service: dict[str, Any]) -> float:
+        rows = db.conn.execute(
+            "SELECT (julianday(finished_at) - julianday(called_at)) * 86400.0 FROM tickets "
+            "WHERE service_id = ? AND day = ? AND status = 'served' AND called_at IS NOT NULL "
+            "ORDER BY finished_at DESC LIMIT ?",
+            (service["id"], self.today(), RECENT_SAMPLES),
+        ).fetchall()
+        return rules.mean_service_seconds([r[0] for r in rows], service["standard_minutes"])
+
+    def _open_counter_count(self, db: sqlite_utils.Database, service_id: int) -> int:
+        return db.conn.execute(
+            "SELECT COUNT(*) FROM counter_services cs JOIN counters c ON c.id = cs.counter_id "
+            "WHERE cs.service_id = ? AND c.status = 'open'",
+            (service_id,),
+        ).fetchone()[0]
+
+    def _position(self, db: sqlite_utils.Database, t: dict[str, Any], service: dict[str, Any]) -> int:
+        # One pass over the covering index tickets_queue, whatever the rule.
+        normals_ahead = prios_ahead = normals = prios = 0
+        for priority, total, ahead in db.conn.execute(
+            "SELECT priority, COUNT(*), COALESCE(SUM(queue_at < :q OR (queue_at = :q AND id < :id)), 0) "
+            "FROM tickets WHERE service_id = :s AND status = 'waiting' AND day = :day AND id != :id "
+            "GROUP BY priority",
+            {"q": t["queue_at"], "id": t["id"], "s": service["id"], "day": self.today()},
+        ):
+            if priority:
+                prios, prios_ahead = total, ahead
+            else:
+                normals, normals_ahead = total, ahead
+        counts = (normals_ahead, prios_ahead, normals, prios)
+        rule = rules.PriorityRule.parse(service["priority_rule"])
+        return rules.position(rule, self._streak(db, service["id"]), bool(t["priority"]), *counts)
+
+    def serialize(self, db: sqlite_utils.Database, t: dict[str, Any],
+                  service: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A ticket as the API shows it (contract shape)."""
+        position = eta = None
+        if t["status"] == rules.WAITING:
+            if service is None or service["id"] != t["service_id"]:
+                service = self._service(db, t["service_id"])
+            position = self._position(db, t, service)
+            eta = rules.eta_minutes(
+                position, self._mean_for(db, service), self._open_counter_count(db, service["id"])
+            )
+        return {
+            "id": t["id"],
+            "number": t["number"],
+            "service_id": t["service_id"],
+            "priority": bool(t["priority"]),
+            "status": t["status"],
+            "issued_at": self.local_iso(t["issued_at"]),
+            "called_at": self.local_iso(t["called_at"]),
+            "counter_id": t["counter_id"],
+            "position": position,
+            "eta_minutes": eta,
+            "track_url": self.track_url(t["track_token"]),
+        }
+
+    def _event(self, db: sqlite_utils.Database, action: str, ticket_id: int, now: str, actor: Actor,
+               *, counter_id: int | None = None, details: dict[str, Any] | None = None,
+               outcome: Outcome, service: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Write the event and the audit row of one state change."""
+        t = self._ticket_row(db, ticket_id)
+        payload = self.serialize(db, t, service)
+        type_ = rules.EVENT_TYPES[action]
+        occurred = self.local_iso(now)
+        event_id = self.store.append_event(db, type_, occurred or now, payload, counter_id)
+        audit_details = {"number": t["number"], "service_id": t["service_id"], **(details or {})}
+        self.store.append_audit(
+            db, actor=actor.label, action=type_, device=actor.device, ticket_id=ticket_id,
+            details=audit_details, at=now,
+        )
+        event = {"id": event_id, "type": type_, "occurred_at": occurred, "ticket": payload}
+        outcome.events.append(event)
+        outcome.services.add(t["service_id"])
+        outcome.ticket = payload
+        return event
+
+    # ------------------------------------------------------------------- reads
+
+    def services(self) -> list[dict[str, Any]]:
+        """Every active service with its live figures (GET /api/v1/services)."""
+        with self.store.read() as db:
+            return self._services(db)
+
+    def _services(self, db: sqlite_utils.Database, only: Iterable[int] | None = None) -> list[dict[str, Any]]:
+        now = self.clock.now()
+        today = self.today()
+        waiting = {
+            r[0]: r[1] for r in db.conn.execute(
+                "SELECT service_id, COUNT(*) FROM tickets WHERE status = 'waiting' AND day = ? "
+                "GROUP BY service_id", (today,),
+            )
+        }
+        walkins = {
+            r[0]: r[1] for r in db.conn.execute(
+                "SELECT origin_service_id, COUNT(*) FROM tickets WHERE day = ? AND source = 'walkin' "
+                "GROUP BY origin_service_id", (today,),
+            )
+        }
+        counters = self._open_counters(db)
+        samples = self._mean_service_seconds(db)
+        tenants = {r["id"]: dict(r) for r in db.conn.execute("SELECT * FROM tenants")}
+        wanted = set(only) if only is not None else None
+        out = []
+        for r in db.conn.execute("SELECT * FROM services WHERE active = 1 ORDER BY sort, id"):
+            s = dict(r)
+            if wanted is not None and s["id"] not in wanted:
+                continue
+            hours = json.loads(s["hours"])
+            mean = rules.mean_service_seconds(samples.get(s["id"], []), s["standard_minutes"])
+            n_waiting = waiting.get(s["id"], 0)
+            quota_left = None
+            if s["quota_walkin"] is not None:
+                quota_left = max(0, s["quota_walkin"] - walkins.get(s["id"], 0))
+            is_open = rules.is_open(hours, now)
+            opening = None if is_open else rules.next_opening(hours, now)
+            tenant = tenants[s["tenant_id"]]
+            out.append({
+                "id": s["id"],
+                "code": s["code"],
+                "name": s["name_id"],
+                "name_en": s["name_en"],
+                "icon": s["icon"],
+                "tenant": {"id": tenant["id"], "name": tenant["name_id"]},
+                "open": is_open,
+                "opens_at": iso(opening),
+                "waiting": n_waiting,
+                "eta_minutes": rules.eta_minutes(n_waiting, mean, counters.get(s["id"], 0)),
+                "quota_left": quota_left,
+            })
+        return out
+
+    def tenants(self) -> list[dict[str, Any]]:
+        with self.store.read() as db:
+            return [
+                {"id": r["id"], "code": r["code"], "name": r["name_id"], "name_en": r["name_en"], "icon": r["icon"]}
+                for r in db.conn.execute("SELECT * FROM tenants WHERE active = 1 ORDER BY sort, id")
+            ]
+
+    def ticket(self, ticket_id: int) -> dict[str, Any]:
+        with self.store.read() as db:
+            return self.serialize(db, self._ticket_row(db, ticket_id))
+
+    def ticket_by_token(self, token: str) -> dict[str, Any]:
+        with self.store.read() as db:
+            row = db.conn.execute("SELECT id FROM tickets WHERE track_token = ?", (token,)).fetchone()
+            if row is None:
+                raise NotFound("ticket_not_found", "Tiket tidak ditemukan. (Ticket not found.)")
+            return self.serialize(db, self._ticket_row(db, row[0]))
+
+    def _counter_view(self, db: sqlite_utils.Database, c: dict[str, Any]) -> dict[str, Any]:
+        current = None
+        if c["current_ticket_id"] is not None:
+            current = self.serialize(db, self._ticket_row(db, c["current_ticket_id"]))
+        return {
+            "id": c["id"],
+            "name": c["name"],
+            "zone": c["zone"],
+            "status": c["status"],
+            "service_ids": c["service_ids"],
+            "current_ticket": current,
+        }
+
+    def counters(self) -> list[dict[str, Any]]:
+        with self.store.read() as db:
+            ids = [r[0] for r in db.conn.execute("SELECT id FROM counters ORDER BY sort, id")]
+            return [self._counter_view(db, self._counter(db, i)) for i in ids]
+
+    def counter(self, counter_id: int) -> dict[str, Any]:
+        with self.store.read() as db:
+            return self._counter_view(db, self._counter(db, counter_id))
+
+    def status(self) -> dict[str, Any]:
+        """Live status of every service and counter (GET /api/v1/status)."""
+        with self.store.read() as db:
+            services = self._services(db)
+            serving: dict[int, list[str]] = defaultdict(list)
+            for r in db.conn.execute(
+                "SELECT service_id, number FROM tickets WHERE status IN ('called', 'serving') AND day = ? "
+                "ORDER BY called_at", (self.today(),),
+            ):
+                serving[r[0]].append(r[1])
+            counters = [
+                {"id": r["id"], "name": r["name"], "zone": r["zone"], "status": r["status"],
+                 "current_number": r["number"]}
+                for r in db.conn.execute(
+                    "SELECT c.id, c.name, c.zone, c.status, t.number FROM counters c "
+                    "LEFT JOIN tickets t ON t.id = c.current_ticket_id ORDER BY c.sort, c.id"
+                )
+            ]
+        return {
+            "generated_at": iso(self.clock.now()),
+            "services": [
+                {
+                    "service_id": s["id"], "code": s["code"], "name": s["name"],
+                    "waiting": s["waiting"], "serving": serving.get(s["id"], []),
+                    "eta_minutes": s["eta_minutes"], "open": s["open"], "quota_left": s["quota_left"],
+                }
+                for s in services
+            ],
+            "counters": counters,
+        }
+
+    def queue_changes(self, service_ids: Iterable[int]) -> list[dict[str, Any]]:
+        """``queue:changed`` payloads for some services."""
+        with self.store.read() as db:
+            return [
+                {"service_id": s["id"], "waiting": s["waiting"], "eta_minutes": s["eta_minutes"]}
+                for s in self._services(db, only=service_ids)
+            ]
+
+    def events(self, after: int = 0, limit: int = 100) -> dict[str, Any]:
+        with self.store.read() as db:
+            rows = db.conn.execute(
+                "SELECT id, type, occurred_at, payload FROM events WHERE id > ? ORDER BY id LIMIT ?",
+                (after, limit),
+            ).fetchall()
+        events = [
+            {"id": r["id"], "type": r["type"], "occurred_at": r["occurred_at"], "ticket": json.loads(r["payload"])}
+            for r in rows
+        ]
+        return {"events": events, "next": events[-1]["id"] if events else after}
+
+    def last_event_id(self) -> int:
+        with self.store.read() as db:
+            return db.conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
+
+    def waiting_list(self, counter_id: int) -> list[dict[str, Any]]:
+        """The waiting tickets a counter may call, in the order it would call them."""
+        with self.store.read() as db:
+            counter = self._counter(db, counter_id)
+            out = []
+            for service_id in counter["service_ids"]:
+                service = self._service(db, service_id)
+                order = self._order(db, service)
+                for pos, row in enumerate(order):
+                    target = row.data["target_counter_id"]
+                    if target is not None and target != counter_id:
+                        continue
+                    out.append({
+                        "id": row.id, "number": row.data["number"], "service_id": service_id,
+                        "priority": row.priority, "issued_at": self.local_iso(row.data["issued_at"]),
+                        "position": pos,
+                    })
+            out.sort(key=lambda t: (t["position"], not t["priority"], t["issued_at"]))
+            return out
+
+    # ------------------------------------------------------------------ writes
+
+    def issue(self, service_id: Any, *, priority: bool = False, lang: str = "id", actor: Actor = SYSTEM,
+              priority_reason: str | None = None) -> Outcome:
+        """Issue a walk-in ticket (POST /api/v1/tickets)."""
+        if not isinstance(priority, bool):
+            raise Invalid("invalid_priority", "priority harus true atau false. (priority must be a boolean.)")
+        if lang not in ("id", "en"):
+            raise Invalid("invalid_lang", "lang harus 'id' atau 'en'. (lang must be 'id' or 'en'.)")
+        def op(db: sqlite_utils.Database) -> Any:
+            return self._issue(db, service_id, priority=priority, lang=lang, actor=actor,
+                               priority_reason=priority_reason)
+        return self.store.run_write(op)
+
+    def _issue(self, db: sqlite_utils.Database, service_id: Any, *, priority: bool, lang: str, actor: Actor,
+               priority_reason: str | None = None, source: str = "walkin", booking_code: str | None = None,
+               queue_at: str | None = None) -> Outcome:
+        service = self._service(db, service_id)
+        now_local = self.clock.now()
+        if not service["active"]:
+            raise RuleError("service_closed", "Layanan ini tidak aktif. (This service is not active.)")
+        if not rules.is_open(service["hours"], now_local):
+            opening = rules.next_opening(service["hours"], now_local)
+            when = opening.strftime("%d-%m-%Y %H:%M") if opening else "-"
+            raise RuleError(
+                "service_closed",
+                f"Layanan {service['name_id']} sedang tutup; buka lagi {when}. "
+                f"({service['name_en']} is closed; it opens again {when}.)",
+                opens_at=iso(opening),
+            )
+        today = self.today()
+        if source == "walkin" and service["quota_walkin"] is not None:
+            used = db.conn.execute(
+                "SELECT COUNT(*) FROM tickets WHERE origin_service_id = ? AND day = ? AND source = 'walkin'",
+                (service["id"], today),
+            ).fetchone()[0]
+            if used >= service["quota_walkin"]:
+                opening = rules.next_opening(service["hours"], now_local.replace(hour=23, minute=59))
+                raise RuleError(
+                    "quota_reached",
+                    f"Kuota harian {service['name_id']} sudah habis. Silakan datang lagi besok. "
+                    f"(Today's quota for {service['name_en']} is full.)",
+                    opens_at=iso(opening),
+                )
+        now = now_local.astimezone(UTC).isoformat()
+        seq = db.conn.execute(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets WHERE origin_service_id = ? AND day = ?",
+            (service["id"], today),
+        ).fetchone()[0]
+        cur = db.conn.execute(
+            "INSERT INTO tickets (day, origin_service_id, seq, number, service_id, priority, priority_reason, "
+            "status, source, booking_code, lang, issued_at, queue_at, track_token, device) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?)",
+            (
+                today, service["id"], seq, rules.format_number(service["code"], seq), service["id"],
+                int(priority), priority_reason if priority else None, source, booking_code, lang, now,
+                queue_at or now, secrets.token_urlsafe(18), actor.device or actor.name,
+            ),
+        )
+        outcome = Outcome(None)
+        details: dict[str, Any] = {"source": source}
+        if priority:
+            details["priority_reason"] = priority_reason or "unspecified"
+        if booking_code:
+            details["booking_code"] = booking_code
+        self._event(db, "issue", int(cur.lastrowid or 0), now, actor, details=details, outcome=outcome,
+                    service=service)
+        return outcome
+
+    def _current(self, db: sqlite_utils.Database, counter: dict[str, Any]) -> dict[str, Any]:
+        if counter["current_ticket_id"] is None:
+            raise RuleError("no_current_ticket", "Loket ini tidak sedang memanggil tiket. (No current ticket.)")
+        return self._ticket_row(db, counter["current_ticket_id"])
+
+    def _end_current(self, db: sqlite_utils.Database, counter: dict[str, Any], action: str, now: str,
+                     actor: Actor, outcome: Outcome) -> None:
+        t = self._current(db, counter)
+        status = rules.next_status(action, t["status"])
+        db.conn.execute(
+            "UPDATE tickets SET status = ?, finished_at = ?, served_by = ? WHERE id = ?",
+            (status, now, actor.label, t["id"]),
+        )
+        db.conn.execute("UPDATE counters SET current_ticket_id = NULL WHERE id = ?", (counter["id"],))
+        counter["current_ticket_id"] = None
+        self._event(db, action, t["id"], now, actor, counter_id=counter["id"], outcome=outcome)
+
+    def _call(self, db: sqlite_utils.Database, counter: dict[str, Any], t: dict[str, Any], now: str,
+              actor: Actor, outcome: Outcome, details: dict[str, Any] | None = None) -> None:
+        rules.next_status("call", t["status"])
+        db.conn.execute(
+            "UPDATE tickets SET status = 'called', counter_id = ?, called_at = ?, "
+            "first_called_at = COALESCE(first_called_at, ?), call_count = call_count + 1, "
+            "target_counter_id = NULL WHERE id = ?",
+            (counter["id"], now, now, t["id"]),
+        )
+        db.conn.execute("UPDATE counters SET current_ticket_id = ? WHERE id = ?", (t["id"], counter["id"]))
+        service = self._service(db, t["service_id"])
+        streak = self._streak(db, service["id"])
+        new_streak = rules.PriorityRule.parse(service["priority_rule"]).next_streak(streak, bool(t["priority"]))
+        db.conn.execute(
+            "INSERT INTO rule_state (service_id, day, normal_streak) VALUES (?, ?, ?) "
+            "ON CONFLICT (service_id, day) DO UPDATE SET normal_streak = excluded.normal_streak",
+            (service["id"], self.today(), new_streak),
+        )
+        self._event(db, "call", t["id"], now, actor, counter_id=counter["id"], details=details, outcome=outcome)
+        outcome.counter_id = counter["id"]
+
+    def _usable_counter(self, db: sqlite_utils.Database, counter_id: int, actor: Actor) -> dict[str, Any]:
+        counter = self._counter(db, counter_id)
+        if actor.tenant_id is not None:
+            tenants = {
+                r[0] for r in db.conn.execute(
+                    "SELECT DISTINCT s.tenant_id FROM counter_services cs JOIN services s ON s.id = cs.service_id "
+                    "WHERE cs.counter_id = ?", (counter_id,),
+                )
+            }
+            if tenants and actor.tenant_id not in tenants:
+                raise Forbidden(
+                    "forbidden_counter", "Loket ini milik instansi lain. (This counter belongs to another agency.)"
+                )
+        return counter
+
+    def call_next(self, counter_id: int, actor: Actor = SYSTEM) -> Outcome:
+        """End the counter's current ticket as served, then call the next one.
+
+        The returned outcome has ``ticket`` None when nothing waits (the end of
+        the previous ticket is still committed).
+        """
+        def op(db: sqlite_utils.Database) -> Any:
+            counter = self._usable_counter(db, counter_id, actor)
+            if counter["status"] == "paused":
+                raise RuleError("counter_paused", "Loket sedang istirahat. (The counter is paused.)")
+            now = _utc_now_iso(self.clock)
+            outcome = Outcome(None, counter_id=counter_id)
+            if counter["current_ticket_id"] is not None:
+                self._end_current(db, counter, "finish", now, actor, outcome)
+            heads = [
+                head for service_id in counter["service_ids"]
+                if (head := self._head(db, self._service(db, service_id), counter_id)) is not None
+            ]
+            pick = rules.pick_across_services(heads)
+            outcome.ticket = None
+            if pick is None:
+                return outcome
+            self._call(db, counter, pick.data, now, actor, outcome)
+            return outcome
+        return self.store.run_write(op)
+
+    def call_specific(self, counter_id: int, number: str, reason: str, actor: Actor = SYSTEM) -> Outcome:
+        """Call a given waiting number out of turn; the reason is audited and flagged."""
+        if not isinstance(reason, str) or len(reason.strip()) < 3:
+            raise Invalid("reason_required", "Alasan wajib diisi. (A reason is required.)")
+        if not isinstance(number, str) or not number.strip():
+            raise Invalid("invalid_number", "Nomor antrian tidak sah. (Invalid ticket number.)")
+        def op(db: sqlite_utils.Database) -> Any:
+            counter = self._usable_counter(db, counter_id, actor)
+            if counter["status"] == "paused":
+                raise RuleError("counter_paused", "Loket sedang istirahat. (The counter is paused.)")
+            row = db.conn.execute(
+                "SELECT * FROM tickets WHERE number = ? AND day = ? AND status = 'waiting' "
+                "AND service_id IN (SELECT service_id FROM counter_services WHERE counter_id = ?)",
+                (number.strip().upper(), self.today(), counter_id),
+            ).fetchone()
+            if row is None:
+                raise NotFound(
+                    "ticket_not_waiting",
+                    f"Nomor {number} tidak sedang menunggu di layanan loket ini. "
+                    "(That number is not waiting for this counter's services.)",
+                )
+            now = _utc_now_iso(self.clock)
+            outcome = Outcome(None, counter_id=counter_id)
+            if counter["current_ticket_id"] is not None:
+                self._end_current(db, counter, "finish", now, actor, outcome)
+            head = self._head(db, self._service(db, row["service_id"]), counter_id)
+            in_order = head is not None and head.id == row["id"]
+            self._call(db, counter, dict(row), now, actor, outcome,
+                       details={"specific": True, "reason": reason.strip(), "out_of_order": not in_order})
+            return outcome
+        return self.store.run_write(op)
+
+    def _counter_action(self, counter_id: int, action: str, actor: Actor) -> Outcome:
+        def op(db: sqlite_utils.Database) -> Any:
+            counter = self._usable_counter(db, counter_id, actor)
+            t = self._current(db, counter)
+            now = _utc_now_iso(self.clock)
+            outcome = Outcome(None, counter_id=counter_id)
+            if action in ("finish", "no_show"):
+                self._end_current(db, counter, action, now, actor, outcome)
+            elif action == "start":
+                rules.next_status("start", t["status"])
+                db.conn.execute("UPDATE tickets SET status = 'serving', started_at = ? WHERE id = ?", (now, t["id"]))
+                self._event(db, "start", t["id"], now, actor, counter_id=counter_id, outcome=outcome)
+            elif action == "recall":
+                rules.next_status("recall", t["status"])
+                db.conn.execute(
+                    "UPDATE tickets SET called_at = ?, call_count = call_count + 1 WHERE id = ?", (now, t["id"])
+                )
+                self._event(db, "recall", t["id"], now, actor, counter_id=counter_id, outcome=outcome)
+            return outcome
+        return self.store.run_write(op)
+
+    def start(self, counter_id: int, actor: Actor = SYSTEM) -> Outcome:
+        return self._counter_action(counter_id, "start", actor)
+
+    def recall(self, counter_id: int, actor: Actor = SYSTEM) -> Outcome:
+        return self._counter_action(counter_id, "recall", actor)
+
+    def finish(self, counter_id: int, actor: Actor = SYSTEM) -> Outcome:
+        return self._counter_action(counter_id, "finish", actor)
+
+    def no_show(self, counter_id: int, actor: Actor = SYSTEM) -> Outcome:
+        return self._counter_action(counter_id, "no_show", actor)
+
+    def transfer(self, counter_id: int, *, service_id: Any = None, to_counter_id: Any = None,
+                 actor: Actor = SYSTEM) -> Outcome:
+        """Move the counter's current ticket to another service's queue (or to a
+        given counter's), keeping its number and its place in time."""
+        if service_id is None and to_counter_id is None:
+            raise Invalid("service_id_required", "service_id wajib diisi. (service_id is required.)")
+        if to_counter_id is not None and (not isinstance(to_counter_id, int) or isinstance(to_counter_id, bool)):
+            raise Invalid("invalid_counter_id", "counter_id harus bilangan bulat. (counter_id must be an integer.)")
+        def op(db: sqlite_utils.Database) -> Any:
+            counter = self._usable_counter(db, counter_id, actor)
+            t = self._current(db, counter)
+            target_service = self._service(db, service_id) if service_id is not None else None
+            target_counter = None
+            if to_counter_id is not None:
+                target_counter = self._counter(db, to_counter_id)
+                if to_counter_id == counter_id:
+                    raise RuleError("same_counter", "Tiket sudah di loket ini. (The ticket is at this counter.)")
+                if target_service is None:
+                    target_service = self._service(db, t["service_id"])
+                if target_service["id"] not in target_counter["service_ids"]:
+                    raise RuleError(
+                        "counter_does_not_serve",
+                        f"{target_counter['name']} tidak melayani {target_service['name_id']}. "
+                        "(That counter does not serve this service.)",
+                    )
+            assert target_service is not None
+            if target_counter is None and target_service["id"] == t["service_id"]:
+                raise RuleError("same_service", "Tiket sudah di layanan ini. (The ticket is already in this service.)")
+            rules.next_status("transfer", t["status"])
+            now = _utc_now_iso(self.clock)
+            outcome = Outcome(None, counter_id=counter_id)
+            outcome.services.add(t["service_id"])
+            db.conn.execute(
+                "UPDATE tickets SET status = 'waiting', service_id = ?, counter_id = NULL, started_at = NULL, "
+                "target_counter_id = ? WHERE id = ?",
+                (target_service["id"], to_counter_id, t["id"]),
+            )
+            db.conn.execute("UPDATE counters SET current_ticket_id = NULL WHERE id = ?", (counter_id,))
+            self._event(db, "transfer", t["id"], now, actor, counter_id=counter_id, outcome=outcome, details={
+                "from_service_id": t["service_id"], "to_service_id": target_service["id"],
+                "to_counter_id": to_counter_id,
+            })
+            return outcome
+        return self.store.run_write(op)
+
+    def cancel(self, ticket_id: int, actor: Actor = SYSTEM, reason: str = "") -> Outcome:
+        def op(db: sqlite_utils.Database) -> Any:
+            return self._cancel(db, ticket_id, actor, reason)
+        return self.store.run_write(op)
+
+    def _cancel(self, db: sqlite_utils.Database, ticket_id: int, actor: Actor, reason: str) -> Outcome:
+        t = self._ticket_row(db, ticket_id)
+        rules.next_status("cancel", t["status"])
+        now = _utc_now_iso(self.clock)
+        db.conn.execute("UPDATE tickets SET status = 'cancelled', finished_at = ? WHERE id = ?", (now, ticket_id))
+        outcome = Outcome(None, counter_id=t["counter_id"])
+        if t["counter_id"] is not None:
+            db.conn.execute(
+                "UPDATE counters SET current_ticket_id = NULL WHERE id = ? AND current_ticket_id = ?",
+                (t["counter_id"], ticket_id),
+            )
+        self._event(db, "cancel", ticket_id, now, actor, counter_id=t["counter_id"], outcome=outcome,
+                    details={"reason": reason})
+        return outcome
+
+    def close_previous_days(self, actor: Actor = SYSTEM) -> Outcome:
+        """Cancel tickets left open from an earlier day (numbering restarts daily)."""
+        total = Outcome(None)
+        def op(db: sqlite_utils.Database) -> Any:
+            stale = [
+                r[0] for r in db.conn.execute(
+                    "SELECT id FROM tickets WHERE day < ? AND status IN ('waiting', 'called', 'serving') "
+                    "ORDER BY id", (self.today(),),
+                )
+            ]
+            for ticket_id in stale:
+                t = self._ticket_row(db, ticket_id)
+                if t["status"] == rules.SERVING:
+                    # The visitor was being served when the day closed: record it as served.
+                    now = _utc_now_iso(self.clock)
+                    db.conn.execute(
+                        "UPDATE tickets SET status = 'served', finished_at = ? WHERE id = ?", (now, ticket_id)
+                    )
+                    db.conn.execute(
+                        "UPDATE counters SET current_ticket_id = NULL WHERE current_ticket_id = ?", (ticket_id,)
+                    )
+                    self._event(db, "finish", ticket_id, now, actor, counter_id=t["counter_id"], outcome=total,
+                                details={"reason": "end_of_day"})
+                else:
+                    part = self._cancel(db, ticket_id, actor, "end_of_day")
+                    total.events.extend(part.events)
+                    total.services |= part.services
+            total.ticket = None
+            return total
+
+        return self.store.run_write(op)
+
+    def set_counter_status(
+        self, counter_id: int, paused: bool, reason: str = "", actor: Actor = SYSTEM
+    ) -> dict[str, Any]:
+        if paused and (not isinstance(reason, str) or not reason.strip()):
+            raise Invalid("reason_required", "Alasan istirahat wajib diisi. (A reason is required.)")
+        def op(db: sqlite_utils.Database) -> Any:
+            counter = self._usable_counter(db, counter_id, actor)
+            if paused and counter["current_ticket_id"] is not None:
+                raise RuleError(
+                    "counter_busy",
+                    "Selesaikan tiket yang sedang dilayani dulu. (Finish the current ticket first.)",
+                )
+            db.conn.execute(
+                "UPDATE counters SET status = ?, pause_reason = ? WHERE id = ?",
+                ("paused" if paused else "open", reason.strip() if paused else None, counter_id),
+            )
+            self.store.append_audit(
+                db, actor=actor.label, device=actor.device, action="counter.paused" if paused else "counter.resumed",
+                details={"counter_id": counter_id, "reason": reason}, at=_utc_now_iso(self.clock),
+            )
+            return self._counter_view(db, self._counter(db, counter_id))
+        return self.store.run_write(op)
+
+    # ---------------------------------------------------------------- bookings
+
+    def create_booking(self, code: Any, service_id: Any, slot_start: Any, name: Any = "",
+                       actor: Actor = SYSTEM) -> dict[str, Any]:
+        if not isinstance(code, str) or not (4 <= len(code.strip()) <= 32) or not code.strip().isalnum():
+            raise Invalid("invalid_code", "Kode booking harus 4–32 huruf/angka. (Booking code: 4–32 letters/digits.)")
+        if not isinstance(name, str) or len(name) > 120:
+            raise Invalid("invalid_name", "Nama terlalu panjang. (Name too long.)")
+        if not isinstance(slot_start, str):
+            raise Invalid("invalid_slot", "slot_start harus waktu ISO 8601. (slot_start must be ISO 8601.)")
+        try:
+            slot = datetime.fromisoformat(slot_start)
+        except ValueError as exc:
+            raise Invalid("invalid_slot", "slot_start harus waktu ISO 8601. (slot_start must be ISO 8601.)") from exc
+        if slot.tzinfo is None:
+            slot = slot.replace(tzinfo=self.clock.tz)
+        code = code.strip().upper()
+        def op(db: sqlite_utils.Database) -> Any:
+            service = self._service(db, service_id)
+            if db.conn.execute("SELECT 1 FROM bookings WHERE code = ?", (code,)).fetchone():
+                raise RuleError("booking_exists", "Kode booking sudah terdaftar. (Booking code already exists.)")
+            slot_day = self.clock.day_of(slot)
+            if slot_day < self.today():
+                raise RuleError("booking_in_past", "Slot booking sudah lewat. (The slot is in the past.)")
+            if service["quota_online"] is not None:
+                used = db.conn.execute(
+                    "SELECT COUNT(*) FROM bookings WHERE service_id = ? AND slot_day = ? AND status != 'cancelled'",
+                    (service["id"], slot_day),
+                ).fetchone()[0]
+                if used >= service["quota_online"]:
+                    raise RuleError("quota_reached", "Kuota online hari itu sudah habis. (Online quota full.)")
+            now = _utc_now_iso(self.clock)
+            db.conn.execute(
+                "INSERT INTO bookings (code, service_id, slot_start, slot_day, name, status, created_at) "
+                "VALUES (?, ?, ?, ?, ?, 'booked', ?)",
+                (code, service["id"], slot.astimezone(UTC).isoformat(), slot_day, name.strip(), now),
+            )
+            self.store.append_audit(db, actor=actor.label, device=actor.device, action="booking.created",
+                                    details={"code": code, "service_id": service["id"]}, at=now)
+            return self._booking(db, code)
+        return self.store.run_write(op)
+
+    def _booking(self, db: sqlite_utils.Database, code: str) -> dict[str, Any]:
+        r = db.conn.execute("SELECT * FROM bookings WHERE code = ?", (code,)).fetchone()
+        if r is None:
+            raise NotFound("booking_not_found", "Kode booking tidak dikenal. (Unknown booking code.)")
+        return {
+            "code": r["code"], "service_id": r["service_id"], "slot_start": self.local_iso(r["slot_start"]),
+            "name": r["name"], "status": r["status"], "ticket_id": r["ticket_id"],
+        }
+
+    def booking(self, code: str) -> dict[str, Any]:
+        with self.store.read() as db:
+            return self._booking(db, code.strip().upper())
+
+    def check_in(self, code: str, actor: Actor = SYSTEM, lang: str = "id",
+                 early_minutes: int = 120, late_minutes: int = 60) -> Outcome:
+        """Check a booking in: its ticket keeps the slot's place in the queue."""
+        code = (code or "").strip().upper()
+        def op(db: sqlite_utils.Database) -> Any:
+            booking = self._booking(db, code)
+            if booking["status"] == "checked_in":
+                raise RuleError("booking_used", "Kode booking ini sudah dipakai. (This booking was already used.)")
+            if booking["status"] == "cancelled":
+                raise RuleError("booking_cancelled", "Booking ini dibatalkan. (This booking was cancelled.)")
+            now = self.clock.now()
+            slot = datetime.fromisoformat(booking["slot_start"] or "")
+            if self.clock.day_of(slot) != self.today():
+                raise RuleError(
+                    "booking_not_today" if slot > now else "booking_expired",
+                    f"Booking ini untuk tanggal {slot:%d-%m-%Y}. (This booking is for another day.)",
+                )
+            if now < slot - timedelta(minutes=early_minutes):
+                raise RuleError(
+                    "booking_too_early",
+                    f"Terlalu awal: silakan check-in mulai pukul {(slot - timedelta(minutes=early_minutes)):%H:%M}. "
+                    "(Too early to check in.)",
+                )
+            if now > slot + timedelta(minutes=late_minutes):
+                raise RuleError("booking_expired", "Waktu booking sudah lewat. (The booking has expired.)")
+            queue_at = slot.astimezone(UTC).isoformat()  # the slot's place, early or a little late
+            outcome = self._issue(db, booking["service_id"], priority=False, lang=lang, actor=actor,
+                                  source="booking", booking_code=code, queue_at=queue_at)
+            assert outcome.ticket is not None
+            db.conn.execute(
+                "UPDATE bookings SET status = 'checked_in', ticket_id = ? WHERE code = ?",
+                (outcome.ticket["id"], code),
+            )
+            return outcome
+        return self.store.run_write(op)
+
+    # ------------------------------------------------------------ screen views
+
+    def lookup(self, counter_id: int | None, service_id: int) -> dict[str, Any]:
+        """The counter and service a call names (for ``ticket:called``)."""
+        with self.store.read() as db:
+            service = self._service(db, service_id)
+            counter = self._counter(db, counter_id) if counter_id is not None else None
+        return {
+            "counter": None if counter is None else {"id": counter["id"], "name": counter["name"],
+                                                     "zone": counter["zone"]},
+            "service": {"id": service["id"], "code": service["code"], "name": service["name_id"],
+                        "name_en": service["name_en"]},
+        }
+
+    def recent_calls(self, db: sqlite_utils.Database, limit: int = 10, zone: str | None = None) -> list[dict[str, Any]]:
+        start = datetime.combine(self.clock.today(), datetime.min.time(), tzinfo=self.clock.tz)
+        rows = db.conn.execute(
+            "SELECT e.id, e.type, e.occurred_at, e.payload, c.id AS cid, c.name AS cname, c.zone "
+            "FROM events e JOIN counters c ON c.id = e.counter_id "
+            "WHERE e.type IN ('ticket.called', 'ticket.recalled') AND e.occurred_at >= ? "
+            "AND (? IS NULL OR c.zone = ?) ORDER BY e.id DESC LIMIT ?",
+            (iso(start), zone, zone, limit),
+        ).fetchall()
+        services = {r["id"]: r for r in db.conn.execute("SELECT id, code, name_id FROM services")}
+        out = []
+        for r in rows:
+            ticket = json.loads(r["payload"])
+            s = services.get(ticket["service_id"])
+            out.append({
+                "event_id": r["id"], "number": ticket["number"], "recall": r["type"] == "ticket.recalled",
+                "at": r["occurred_at"], "counter": {"id": r["cid"], "name": r["cname"]},
+                "service": {"id": ticket["service_id"], "code": s["code"] if s else "",
+                            "name": s["name_id"] if s else ""},
+            })
+        return out
+
+    def display_state(self, zone: str | None = None) -> dict[str, Any]:
+        """Everything a waiting-room display needs to draw itself (``queue:state``)."""
+        with self.store.read() as db:
+            services = self._services(db)
+            counters = []
+            for r in db.conn.execute(
+                "SELECT c.id, c.name, c.zone, c.status, t.number, t.status AS tstatus FROM counters c "
+                "LEFT JOIN tickets t ON t.id = c.current_ticket_id "
+                "WHERE (? IS NULL OR c.zone = ?) ORDER BY c.sort, c.id", (zone, zone),
+            ):
+                counters.append({"id": r["id"], "name": r["name"], "zone": r["zone"], "status": r["status"],
+                                 "current_number": r["number"], "current_status": r["tstatus"]})
+            if zone is not None:
+                served = {
+                    r[0] for r in db.conn.execute(
+                        "SELECT DISTINCT cs.service_id FROM counter_services cs "
+                        "JOIN counters c ON c.id = cs.counter_id WHERE c.zone = ?", (zone,),
+                    )
+                }
+                services = [s for s in services if s["id"] in served]
+            return {
+                "generated_at": iso(self.clock.now()),
+                "mpp_name": self.store.get_setting(db, "mpp_name", "Mal Pelayanan Publik"),
+                "running_text": self.store.get_setting(db, "running_text", ""),
+                "zone": zone,
+                "counters": counters,
+                "services": services,
+                "recent_calls": self.recent_calls(db, 10, zone),
+                "last_event_id": db.conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0],
+            }
+
+    def zones(self) -> list[str]:
+        with self.store.read() as db:
+            return [r[0] for r in db.conn.execute("SELECT DISTINCT zone FROM counters WHERE zone != '' ORDER BY zone")]

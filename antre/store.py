@@ -1,0 +1,497 @@
+"""The one module that owns Antre's SQLite database.
+
+* WAL journal, ``synchronous=FULL``: a ticket is on disk before the kiosk is
+  answered, so a printed number survives a power cut.
+* Every write is one ``BEGIN IMMEDIATE`` transaction (:meth:`Store.write`).  A
+  plain ``BEGIN`` takes the write lock late and fails with "database is
+  locked" when several processes write; IMMEDIATE queues them instead.
+* Numbers are unique per service per local day by a UNIQUE constraint, not
+  only by code.
+* Every state change of a ticket is written with its event and its audit row
+  in the same transaction (a transactional outbox): events leave the process
+  only after the commit, and none exists without its change or vice versa.
+* The audit log is append-only (triggers refuse UPDATE and DELETE) and each
+  row carries the hash of the row before it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlite_utils
+
+from antre.blocking import native_lock
+
+T = TypeVar("T")
+DB_FILENAME = "antre.db"
+BUSY_TIMEOUT_MS = 15000
+
+
+MIGRATIONS: list[str] = [
+    # 1: the queue, its outbox and the audit chain
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE tenants (
+        id INTEGER PRIMARY KEY,
+        code TEXT NOT NULL UNIQUE,
+        name_id TEXT NOT NULL,
+        name_en TEXT NOT NULL,
+        icon TEXT NOT NULL DEFAULT '',
+        sort INTEGER NOT NULL DEFAULT 0,
+        active INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE TABLE services (
+        id INTEGER PRIMARY KEY,
+        tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+        code TEXT NOT NULL UNIQUE,
+        name_id TEXT NOT NULL,
+        name_en TEXT NOT NULL,
+        icon TEXT NOT NULL DEFAULT '',
+        hours TEXT NOT NULL,
+        quota_walkin INTEGER,
+        quota_online INTEGER,
+        standard_minutes INTEGER NOT NULL DEFAULT 10,
+        priority_rule TEXT NOT NULL DEFAULT 'strict',
+        active INTEGER NOT NULL DEFAULT 1,
+        sort INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE counters (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        zone TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'paused')),
+        pause_reason TEXT,
+        current_ticket_id INTEGER,
+        user_id INTEGER,
+        sort INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE counter_services (
+        counter_id INTEGER NOT NULL REFERENCES counters(id) ON DELETE CASCADE,
+        service_id INTEGER NOT NULL REFERENCES services(id),
+        PRIMARY KEY (counter_id, service_id)
+    );
+    CREATE TABLE tickets (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        day TEXT NOT NULL,
+        origin_service_id INTEGER NOT NULL REFERENCES services(id),
+        seq INTEGER NOT NULL,
+        number TEXT NOT NULL,
+        service_id INTEGER NOT NULL REFERENCES services(id),
+        priority INTEGER NOT NULL DEFAULT 0,
+        priority_reason TEXT,
+        status TEXT NOT NULL CHECK (status IN
+            ('waiting', 'called', 'serving', 'served', 'no_show', 'cancelled')),
+        source TEXT NOT NULL DEFAULT 'walkin',
+        booking_code TEXT,
+        lang TEXT NOT NULL DEFAULT 'id',
+        issued_at TEXT NOT NULL,
+        queue_at TEXT NOT NULL,
+        first_called_at TEXT,
+        called_at TEXT,
+        started_at TEXT,
+        finished_at TEXT,
+        counter_id INTEGER,
+        target_counter_id INTEGER,
+        call_count INTEGER NOT NULL DEFAULT 0,
+        served_by TEXT,
+        track_token TEXT NOT NULL UNIQUE,
+        device TEXT,
+        UNIQUE (origin_service_id, day, seq)
+    );
+    CREATE INDEX tickets_queue ON tickets (service_id, status, day, priority, queue_at);
+    CREATE INDEX tickets_served ON tickets (service_id, day, finished_at) WHERE status = 'served';
+    CREATE INDEX tickets_day ON tickets (day, origin_service_id);
+    CREATE TABLE rule_state (
+        service_id INTEGER NOT NULL,
+        day TEXT NOT NULL,
+        normal_streak INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (service_id, day)
+    );
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        type TEXT NOT NULL,
+        occurred_at TEXT NOT NULL,
+        ticket_id INTEGER NOT NULL,
+        counter_id INTEGER,
+        payload TEXT NOT NULL
+    );
+    CREATE INDEX events_ticket ON events (ticket_id);
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        device TEXT,
+        action TEXT NOT NULL,
+        ticket_id INTEGER,
+        details TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+    CREATE TABLE tokens (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at TEXT
+    );
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        display_name TEXT NOT NULL DEFAULT '',
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'supervisor', 'counter')),
+        tenant_id INTEGER REFERENCES tenants(id),
+        active INTEGER NOT NULL DEFAULT 1,
+        failed_logins INTEGER NOT NULL DEFAULT 0,
+        locked_until TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE bookings (
+        code TEXT PRIMARY KEY,
+        service_id INTEGER NOT NULL REFERENCES services(id),
+        slot_start TEXT NOT NULL,
+        slot_day TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'booked'
+            CHECK (status IN ('booked', 'checked_in', 'cancelled')),
+        ticket_id INTEGER,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX bookings_day ON bookings (service_id, slot_day);
+    CREATE TABLE webhooks (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        delivered_through INTEGER NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        last_error TEXT,
+        last_success_at TEXT
+    );
+    CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at REAL NOT NULL
+    );
+    """,
+]
+
+
+class AuditTamperedError(Exception):
+    """The audit chain does not verify."""
+
+
+@dataclass
+class AuditCheck:
+    rows: int
+    ok: bool
+    first_bad_id: int | None = None
+    reason: str = ""
+
+
+def _now_utc() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat()
+
+
+class Store:
+    """The SQLite database of one Antre data dir.
+
+    Connections are pooled: work runs in real threads (see
+    :mod:`antre.blocking`), and a connection is only ever used by one of them
+    at a time.
+    """
+
+    def __init__(self, data_dir: str | os.PathLike[str], *, filename: str = DB_FILENAME) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.data_dir / filename
+        self._pool: list[sqlite_utils.Database] = []
+        self._lock = native_lock()
+        self._pending_lock = native_lock()
+        self._leader = native_lock()
+        self._pending: list[_WriteItem] = []
+        self.migrate()
+
+    # --- connections ---------------------------------------------------------
+
+    def _open(self) -> sqlite_utils.Database:
+        conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.row_factory = sqlite3.Row
+        return sqlite_utils.Database(conn)
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sqlite_utils.Database]:
+        with self._lock:
+            db = self._pool.pop() if self._pool else None
+        if db is None:
+            db = self._open()
+        try:
+            yield db
+        finally:
+            if db.conn.in_transaction:  # never hand on a half-open transaction
+                db.conn.execute("ROLLBACK")
+            with self._lock:
+                if len(self._pool) < 16:
+                    self._pool.append(db)
+                    db = None
+            if db is not None:
+                db.close()
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sqlite_utils.Database]:
+        """A connection for reading; a consistent snapshot for the block."""
+        with self._connection() as db:
+            db.conn.execute("BEGIN")
+            try:
+                yield db
+            finally:
+                if db.conn.in_transaction:
+                    db.conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite_utils.Database]:
+        """One ``BEGIN IMMEDIATE`` transaction; committed when the block ends."""
+        with self._connection() as db:
+            db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                if db.conn.in_transaction:
+                    db.conn.execute("ROLLBACK")
+                raise
+            db.conn.execute("COMMIT")
+
+    def run_write(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        """Run ``fn(db)`` in a write transaction, committed before this returns.
+
+        Group commit: writers that arrive while another batch is committing
+        are run together in the next transaction, each inside its own
+        SAVEPOINT (a refusal or error in one rolls back only its own writes).
+        Every caller still returns only after *its* commit reached the disk,
+        but one fsync serves the whole batch, which is what lets a busy
+        morning's kiosks and counters write thousands of changes a second.
+        """
+        item = _WriteItem(fn, native_lock())
+        item.done.acquire()
+        with self._pending_lock:
+            self._pending.append(item)
+        while True:
+            if self._leader.acquire(blocking=False):
+                try:
+                    with self._pending_lock:
+                        batch, self._pending = self._pending, []
+                    if batch:
+                        self._run_batch(batch)
+                finally:
+                    self._leader.release()
+            if item.done.acquire(timeout=0.002):
+                break
+        if item.error is not None:
+            raise item.error
+        return item.result  # type: ignore[return-value]
+
+    def _run_batch(self, batch: list[_WriteItem]) -> None:
+        try:
+            with self._connection() as db:
+                db.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for number, item in enumerate(batch):
+                        db.conn.execute(f"SAVEPOINT w{number}")
+                        try:
+                            item.result = item.fn(db)
+                        except Exception as exc:  # noqa: BLE001 - handed to its caller
+                            db.conn.execute(f"ROLLBACK TO w{number}")
+                            item.error = exc
+                        db.conn.execute(f"RELEASE w{number}")
+                    db.conn.execute("COMMIT")
+                except BaseException:
+                    if db.conn.in_transaction:
+                        db.conn.execute("ROLLBACK")
+                    raise
+        except Exception as exc:  # noqa: BLE001 - the whole batch failed: tell everyone
+            for item in batch:
+                item.result, item.error = None, exc
+        finally:
+            for item in batch:
+                item.done.release()
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, []
+        for db in pool:
+            db.close()
+
+    # --- migrations ----------------------------------------------------------
+
+    def migrate(self) -> int:
+        """Bring the schema up to date; safe when several processes start at once."""
+        with self._connection() as db:
+            db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                version = db.conn.execute("PRAGMA user_version").fetchone()[0]
+                for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                    for statement in _split_sql(script):
+                        db.conn.execute(statement)
+                    db.conn.execute(f"PRAGMA user_version = {number}")
+                db.conn.execute("COMMIT")
+            except BaseException:
+                db.conn.execute("ROLLBACK")
+                raise
+            return db.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    # --- settings --------------------------------------------------------------
+
+    def get_setting(self, db: sqlite_utils.Database, key: str, default: Any = None) -> Any:
+        row = db.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    def set_setting(self, db: sqlite_utils.Database, key: str, value: Any) -> None:
+        db.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, json.dumps(value)),
+        )
+
+    def meta(self, key: str) -> str | None:
+        with self.read() as db:
+            row = db.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            return None if row is None else row[0]
+
+    def meta_get_or_create(self, key: str, make: Any) -> str:
+        """A value stored once and for all (e.g. the session secret)."""
+        with self.write() as db:
+            row = db.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            if row is not None:
+                return row[0]
+            value = make()
+            db.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
+            return value
+
+    # --- outbox and audit ------------------------------------------------------
+
+    @staticmethod
+    def append_event(
+        db: sqlite_utils.Database, type_: str, occurred_at: str, ticket: dict[str, Any],
+        counter_id: int | None,
+    ) -> int:
+        cur = db.conn.execute(
+            "INSERT INTO events (type, occurred_at, ticket_id, counter_id, payload) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (type_, occurred_at, ticket["id"], counter_id, json.dumps(ticket, sort_keys=True)),
+        )
+        return int(cur.lastrowid or 0)
+
+    @staticmethod
+    def append_audit(
+        db: sqlite_utils.Database, *, actor: str, action: str, device: str | None = None,
+        ticket_id: int | None = None, details: dict[str, Any] | None = None, at: str | None = None,
+    ) -> int:
+        """Append a row to the hash-chained audit log (inside the caller's transaction)."""
+        prev = db.conn.execute("SELECT hash FROM audit WHERE id = (SELECT MAX(id) FROM audit)").fetchone()
+        prev_hash = prev[0] if prev else "0" * 64
+        row = {
+            "at": at or _now_utc(),
+            "actor": actor,
+            "device": device,
+            "action": action,
+            "ticket_id": ticket_id,
+            "details": json.dumps(details or {}, sort_keys=True, ensure_ascii=False),
+        }
+        digest = audit_hash(prev_hash, row)
+        cur = db.conn.execute(
+            "INSERT INTO audit (at, actor, device, action, ticket_id, details, prev_hash, hash) "
+            "VALUES (:at, :actor, :device, :action, :ticket_id, :details, :prev_hash, :hash)",
+            {**row, "prev_hash": prev_hash, "hash": digest},
+        )
+        return int(cur.lastrowid or 0)
+
+    def verify_audit(self) -> AuditCheck:
+        """Recompute the whole chain; report the first row that does not fit."""
+        with self.read() as db:
+            prev_hash = "0" * 64
+            count = 0
+            for r in db.conn.execute(
+                "SELECT id, at, actor, device, action, ticket_id, details, prev_hash, hash "
+                "FROM audit ORDER BY id"
+            ):
+                count += 1
+                row = {k: r[k] for k in ("at", "actor", "device", "action", "ticket_id", "details")}
+                if r["prev_hash"] != prev_hash:
+                    return AuditCheck(count, False, r["id"], "prev_hash does not match the row before")
+                if audit_hash(prev_hash, row) != r["hash"]:
+                    return AuditCheck(count, False, r["id"], "row content does not match its hash")
+                prev_hash = r["hash"]
+            return AuditCheck(count, True)
+
+    # --- leases (one process of several does a job) ----------------------------
+
+    def take_lease(self, name: str, holder: str, seconds: float, now: float) -> bool:
+        """Take or renew a named lease; True when ``holder`` holds it now."""
+        with self.write() as db:
+            row = db.conn.execute("SELECT holder, expires_at FROM leases WHERE name = ?", (name,)).fetchone()
+            if row is None or row["holder"] == holder or row["expires_at"] < now:
+                db.conn.execute(
+                    "INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+                    "expires_at = excluded.expires_at",
+                    (name, holder, now + seconds),
+                )
+                return True
+            return False
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self.write() as db:
+            db.conn.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+
+
+@dataclass
+class _WriteItem:
+    fn: Callable[[sqlite_utils.Database], Any]
+    done: Any
+    result: Any = None
+    error: BaseException | None = None
+
+
+def audit_hash(prev_hash: str, row: dict[str, Any]) -> str:
+    canonical = json.dumps({"prev": prev_hash, **row}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements (triggers contain inner semicolons)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
