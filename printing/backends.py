@@ -139,9 +139,7 @@ def open_printer(uri: str, timeout: float = 5.0) -> Printer:
     scheme = m.group(1).lower()
     factory = _BACKENDS.get(scheme)
     if factory is None:
-        raise ValueError(
-            f"unknown printer URI scheme {scheme!r} in {uri!r}; known: {', '.join(backend_schemes())}"
-        )
+        raise ValueError(f"unknown printer URI scheme {scheme!r} in {uri!r}; known: {', '.join(backend_schemes())}")
     return factory(uri, float(timeout))
 
 
@@ -230,9 +228,7 @@ class UsbPrinter(Printer):
         from escpos.exceptions import DeviceNotFoundError
         from escpos.printer import Usb
 
-        printer = Usb(
-            self.vendor_id, self.product_id, timeout=self.timeout_ms, in_ep=self.in_ep, out_ep=self.out_ep
-        )
+        printer = Usb(self.vendor_id, self.product_id, timeout=self.timeout_ms, in_ep=self.in_ep, out_ep=self.out_ep)
         try:
             printer.open()
         except DeviceNotFoundError as exc:
@@ -555,9 +551,7 @@ class CupsPrinter(Printer):
         super().__init__(uri, timeout)
         queue, params = _split_query(uri, _after_scheme(uri), {"host"})
         if not _CUPS_QUEUE.fullmatch(queue):
-            raise ValueError(
-                f"CUPS printer URI must be cups:QUEUE (letters, digits, _ . @ + -), not {uri!r}"
-            )
+            raise ValueError(f"CUPS printer URI must be cups:QUEUE (letters, digits, _ . @ + -), not {uri!r}")
         self.queue = queue
         self.host = params.get("host")
         if self.host is not None and not _CUPS_HOST.fullmatch(self.host):
@@ -582,9 +576,7 @@ class CupsPrinter(Printer):
     def _run(self, argv: list[str], data: bytes | None) -> subprocess.CompletedProcess[bytes]:
         env = {**os.environ, "LC_ALL": "C"}
         try:
-            return subprocess.run(
-                argv, input=data, capture_output=True, timeout=self.timeout, env=env, check=False
-            )
+            return subprocess.run(argv, input=data, capture_output=True, timeout=self.timeout, env=env, check=False)
         except subprocess.TimeoutExpired as exc:
             raise PrinterTimeout(f"{os.path.basename(argv[0])} did not finish in {self.timeout} s") from exc
         except OSError as exc:

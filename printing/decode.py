@@ -110,9 +110,7 @@ class TextLine:
     @property
     def columns(self) -> int:
         """Width in character columns of the normal-size font A."""
-        return sum(
-            len(s.text) * s.style.width * _FONT_DOTS.get(s.style.font, 12) for s in self.segments
-        ) // 12
+        return sum(len(s.text) * s.style.width * _FONT_DOTS.get(s.style.font, 12) for s in self.segments) // 12
 
     @property
     def dots(self) -> int:

@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 
-class PrinterStatus(str, Enum):
+class PrinterStatus(str, Enum):  # noqa: UP042 - the interface Antre agreed on
     """What Antre needs to know about a printer before and after a job."""
 
     OK = "ok"
@@ -160,9 +160,7 @@ def parse_status(
         return PrinterStatus.UNKNOWN
     if eot1 & _EOT1_OFFLINE:
         return PrinterStatus.OFFLINE
-    near_end = (eot4 is not None and eot4 & _EOT4_NEAR_END != 0) or (
-        gsr1 is not None and gsr1 & _GSR_NEAR_END != 0
-    )
+    near_end = (eot4 is not None and eot4 & _EOT4_NEAR_END != 0) or (gsr1 is not None and gsr1 & _GSR_NEAR_END != 0)
     if near_end:
         return PrinterStatus.PAPER_LOW
     return PrinterStatus.OK

@@ -317,7 +317,7 @@ def render_ticket(t: TicketPrint, paper_mm: int = 80, *, code_page: str = "CP437
     p.textln("-" * cols)
 
     def labelled(key: str, value: str) -> None:
-        """"Label: value" on one line when it fits, else the label above the value."""
+        """ "Label: value" on one line when it fits, else the label above the value."""
         label, value = words[key], clean(value)
         if len(label) + 1 + len(value) <= cols:
             p.textln(f"{label} {value}")
