@@ -293,8 +293,9 @@ def _wait_for_wav(
     """Wait until ``path`` is a complete WAV whose size has stopped changing.
 
     ``settled`` means the writer is known to be done (espeak_Synchronize has
-    returned), so a valid WAV is accepted at the first look.  Raises :class:`EmptyWavError` at once for a finished WAV with no samples
-    and :class:`SynthesisError` after ``wait_s``.
+    returned), so a valid WAV is accepted at the first look.  Raises
+    :class:`EmptyWavError` at once for a finished WAV with no samples and
+    :class:`SynthesisError` after ``wait_s``.
     """
     deadline = time.monotonic() + wait_s
     last_size = -1
