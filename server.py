@@ -38,6 +38,10 @@ from web.context import Antre, Settings
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("antre")
 
+#: parts with pages or routes of their own; each package exposes ``bp`` (a
+#: Blueprint) and may expose ``init_app(app, antre)`` for background work.
+PARTS = ("kiosk", "display", "counter", "admin", "feed", "tracking")
+
 #: browser packages served locally from node_modules (no CDN on an MPP LAN)
 VENDOR_FILES = {
     "socket.io.min.js": "socket.io-client/dist/socket.io.min.js",
@@ -54,9 +58,13 @@ class IdConverter(IntegerConverter):
 
 def create_app(settings: Settings, *, clock: Clock | None = None, store: Store | None = None) -> Flask:
     """Build the Flask app of one server process."""
+    import importlib
+
     from api import bp as api_bp
     from api.openapi import bp as openapi_bp
+    from web import bp as web_bp
     from web import errors
+    from web.i18n import init_i18n
     from web.push import Publisher, init_push, socketio
 
     app = Flask(__name__, static_folder=None)
@@ -84,8 +92,19 @@ def create_app(settings: Settings, *, clock: Clock | None = None, store: Store |
     app.extensions["antre"] = app_antre
 
     errors.register(app)
+    init_i18n(app, settings.data_dir)
+    app.register_blueprint(web_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(openapi_bp)
+    part_inits = []
+    for name in PARTS:
+        if not (ROOT / name / "__init__.py").exists():
+            continue
+        part = importlib.import_module(name)
+        if hasattr(part, "bp"):
+            app.register_blueprint(part.bp)
+        if hasattr(part, "init_app"):
+            part_inits.append(part.init_app)
 
     @app.get("/healthz")
     def healthz() -> Any:
@@ -122,6 +141,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, store: Store |
     publisher = Publisher(app_antre)
     app_antre.listeners.append(publisher.on_outcome)
     app_antre.extras["publisher"] = publisher
+    for init in part_inits:
+        init(app, app_antre)
     return app
 
 

@@ -1,0 +1,1 @@
+"""Shared test helpers: live server processes, tokens, browsers, axe-core."""
