@@ -40,7 +40,7 @@ log = logging.getLogger("antre")
 
 #: parts with pages or routes of their own; each package exposes ``bp`` (a
 #: Blueprint) and may expose ``init_app(app, antre)`` for background work.
-PARTS = ("kiosk", "display", "counter", "admin", "feed", "tracking")
+PARTS = ("kiosk", "display", "counter", "admin", "reports", "feed", "tracking")
 
 #: browser packages served locally from node_modules (no CDN on an MPP LAN)
 VENDOR_FILES = {
