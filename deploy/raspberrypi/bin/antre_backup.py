@@ -101,9 +101,7 @@ def backup(
     return final
 
 
-def prune(
-    backup_dir: Path, *, keep_days: int, now: float | None = None, keep: Path | None = None
-) -> list[Path]:
+def prune(backup_dir: Path, *, keep_days: int, now: float | None = None, keep: Path | None = None) -> list[Path]:
     """Delete backups older than ``keep_days``; never the newest, never ``keep``."""
     now = time.time() if now is None else now
     files = sorted(
@@ -155,22 +153,14 @@ def restore(data_dir: Path, backup_file: Path, *, now: float | None = None) -> P
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="antre-backup", description="Back up (or restore) the Antre database."
-    )
-    parser.add_argument(
-        "--data-dir", type=Path, default=Path(os.environ.get("ANTRE_DATA_DIR", "/var/lib/antre"))
-    )
+    parser = argparse.ArgumentParser(prog="antre-backup", description="Back up (or restore) the Antre database.")
+    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("ANTRE_DATA_DIR", "/var/lib/antre")))
     parser.add_argument("--backup-dir", type=Path, default=None)
-    parser.add_argument(
-        "--keep-days", type=int, default=int(os.environ.get("ANTRE_BACKUP_DAYS") or 14)
-    )
+    parser.add_argument("--keep-days", type=int, default=int(os.environ.get("ANTRE_BACKUP_DAYS") or 14))
     parser.add_argument("--tag", default="manual", help="word in the file name (nightly, ...)")
     parser.add_argument("--restore", type=Path, metavar="FILE", help="restore this backup")
     args = parser.parse_args(argv)
-    backup_dir = args.backup_dir or Path(
-        os.environ.get("ANTRE_BACKUP_DIR") or args.data_dir / "backups"
-    )
+    backup_dir = args.backup_dir or Path(os.environ.get("ANTRE_BACKUP_DIR") or args.data_dir / "backups")
     if not args.tag.replace("-", "").isalnum():
         parser.error("--tag: letters, digits and '-' only")
     try:

@@ -22,7 +22,13 @@ die() { printf '%s: error: %s\n' "$LOG_TAG" "$*" >&2; exit 1; }
 # Shell-quoted command line, for the log.
 quote_cmd() {
   local out="" arg
-  for arg in "$@"; do out+=" $(printf '%q' "$arg")"; done
+  for arg in "$@"; do
+    if [[ -n $arg && $arg =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
+      out+=" $arg"
+    else
+      out+=" '${arg//\'/\'\\\'\'}'"
+    fi
+  done
   printf '%s' "${out# }"
 }
 
@@ -61,31 +67,38 @@ ensure_dir() {
 }
 
 CHANGED_FILES=()
+# Placeholder values for render (TPL[NAME]=value).
+declare -A TPL=()
 
 # put_file PATH MODE ORIGIN < content
 # Writes the content to PATH on the target system when it differs (atomically, by
-# rename); ORIGIN says where the content comes from, for the log.
+# rename); ORIGIN says where the content comes from, for the log. MODE "-" leaves
+# the mode alone (FAT boot partitions have none).
 put_file() {
   local path=$1 mode=$2 origin=$3 real tmp
   real=$(tpath "$path")
   if [ "$DRY_RUN" = 1 ]; then
     cat >/dev/null
-    log "would write: $path (mode $mode, from $origin)"
+    if [ "$mode" = - ]; then
+      log "would write: $path (from $origin)"
+    else
+      log "would write: $path (mode $mode, from $origin)"
+    fi
     return 0
   fi
   mkdir -p "$(dirname "$real")"
   tmp=$(mktemp "$real.XXXXXX")
   cat >"$tmp"
-  chmod "$mode" "$tmp"
+  if [ "$mode" != - ]; then chmod "$mode" "$tmp"; else chmod 0644 "$tmp" 2>/dev/null || true; fi
   if [ -f "$real" ] && [ ! -L "$real" ] && cmp -s "$tmp" "$real" \
-      && [ "$(stat -c %a "$real")" = "$(stat -c %a "$tmp")" ]; then
+      && { [ "$mode" = - ] || [ "$(stat -c %a "$real")" = "$(stat -c %a "$tmp")" ]; }; then
     rm -f "$tmp"
     log "unchanged: $path"
     return 0
   fi
   mv -f "$tmp" "$real"
   CHANGED_FILES+=("$path")
-  log "wrote: $path (mode $mode, from $origin)"
+  log "wrote: $path (from $origin)"
 }
 
 # remove_path PATH  (file, symlink or directory on the target system)
@@ -186,13 +199,13 @@ ini_set() {
 }
 
 # render TEMPLATE: prints the template with @NAME@ placeholders replaced by the
-# values of the shell variables T_NAME. Use as content=$(render FILE): a missing
-# value then stops the script instead of writing a half-filled file.
+# values of the associative array TPL (TPL[NAME]=value). Use as
+# content=$(render FILE): a missing value then stops the script instead of
+# writing a half-filled file.
 render() {
-  local template=$1 var name value script="" out
-  for var in $(compgen -v T_); do
-    name=${var#T_}
-    value=${!var}
+  local template=$1 name value script="" out
+  for name in "${!TPL[@]}"; do
+    value=${TPL[$name]}
     value=${value//\\/\\\\}
     value=${value//|/\\|}
     value=${value//&/\\&}
