@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from antre.blocking import SingleThreadWorker
-from speech import audio
+from speech import audio, proc
 from speech.numbers import LANGS
 
 log = logging.getLogger(__name__)
@@ -104,9 +104,7 @@ def _valid_wav(path: Path) -> bool:
 @functools.lru_cache(maxsize=4)
 def _espeak_version(binary: str) -> str:
     try:
-        out = subprocess.run(
-            [binary, "--version"], capture_output=True, timeout=5, check=False
-        ).stdout.decode("utf-8", "replace")
+        out = proc.run([binary, "--version"], timeout=3).stdout.decode("utf-8", "replace")
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
     match = re.search(r"\d+\.\d+(\.\d+)?", out)
@@ -138,10 +136,10 @@ class EspeakSynthesizer(Synthesizer):
         self.rate = int(rate)
         self.voices = {**DEFAULT_VOICES, **(voices or {})}
         self.timeout = timeout
-        self.version = _espeak_version(found)
 
     def fingerprint(self, lang: str) -> str:
-        return f"espeak-ng {self.version}|voice={self.voices.get(lang)}|rate={self.rate}"
+        version = _espeak_version(self.binary)
+        return f"espeak-ng {version}|voice={self.voices.get(lang)}|rate={self.rate}"
 
     def synthesize(self, text: str, lang: str, out_path: Path) -> Path:
         self._check(text, lang)
@@ -153,10 +151,7 @@ class EspeakSynthesizer(Synthesizer):
         ]  # fmt: skip
         try:
             # Text on stdin: a sentence starting with "-" is not an option.
-            done = subprocess.run(
-                cmd, input=text.encode("utf-8"), capture_output=True,
-                timeout=self.timeout, check=False,
-            )  # fmt: skip
+            done = proc.run(cmd, self.timeout, text.encode("utf-8"))
         except subprocess.TimeoutExpired:
             out_path.unlink(missing_ok=True)
             raise SynthesisError(f"espeak-ng took longer than {self.timeout} s") from None
