@@ -306,6 +306,7 @@ class Decoder:
         self._qr_model = 2
         self._qr_size = 3
         self._qr_ec = "L"
+        self._graphics: tuple[int, int] | None = None  # stored GS ( L image size
 
     # ------------------------------------------------------------------ state
     def _reset_modes(self) -> None:
@@ -527,7 +528,9 @@ class Decoder:
             body = buf[pos + 5 : end]
             if fn_class == "k":
                 return end, "GS ( k", self._gs_paren_k(body, pos)
-            if fn_class in "LAEHK":
+            if fn_class == "L":
+                return end, "GS ( L", self._gs_paren_l(body)
+            if fn_class in "AEHK":
                 return end, f"GS ( {fn_class}", []
             return self._unknown(buf, pos, 3, f"GS ( {fn_class!r}")
         if ch == "8" and len(buf) > pos + 2 and buf[pos + 2] == ord("L"):
@@ -608,6 +611,15 @@ class Decoder:
             return []
         elif self.strict:
             raise DecodeError(f"GS ( k QR function {fn} at offset {self._offset + pos}")
+        return []
+
+    def _gs_paren_l(self, body: bytes) -> list[Event]:
+        """Graphics: function 112 stores a raster image, function 50 prints it."""
+        fn = body[1] if len(body) > 1 else None
+        if fn == 112 and len(body) >= 10:
+            self._graphics = (body[6] | body[7] << 8, body[8] | body[9] << 8)
+        elif fn in (50, 2) and self._graphics is not None:
+            return [*self._flush_line(force=False), Image("GS ( L", *self._graphics)]
         return []
 
     def _dle(self, buf: bytes, pos: int) -> tuple[int, str, list[Event]]:

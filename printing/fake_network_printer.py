@@ -7,7 +7,9 @@ replies out on the same socket.  Faults, on top of the virtual printer's own
 
 ``refuse``   the port is closed: connections are refused at once;
 ``hang_up``  the printer drops the connection instead of answering a status
-             query (the host sees an empty reply).
+             query (the host sees an empty reply);
+``stall``    the printer accepts a connection and never reads from it (hung
+             firmware): the host's writes fill the TCP window and block.
 
 Used by the tests and the benchmarks::
 
@@ -31,7 +33,7 @@ from printing.virtual import FAULTS, VirtualPrinter
 
 __all__ = ["FakeNetworkPrinter"]
 
-NETWORK_FAULTS = ("refuse", "hang_up")
+NETWORK_FAULTS = ("refuse", "hang_up", "stall")
 
 
 class FakeNetworkPrinter:
@@ -56,6 +58,7 @@ class FakeNetworkPrinter:
         self._retired: list[socket.socket] = []
         self._refusing = False
         self._hang_up = False
+        self._stalled = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -129,16 +132,24 @@ class FakeNetworkPrinter:
         with self._lock:
             self._hang_up = hang_up
 
+    def stall(self, stalled: bool = True) -> None:
+        """Stop (or resume) reading from connections."""
+        with self._lock:
+            self._stalled = stalled
+
     def inject(self, fault: str, delay: float | None = None) -> None:
         """A virtual-printer fault, or ``"refuse"`` / ``"hang_up"``; ``"none"`` clears all."""
         if fault == "refuse":
             self.refuse_connections(True)
         elif fault == "hang_up":
             self.hang_up_on_status(True)
+        elif fault == "stall":
+            self.stall(True)
         elif fault in FAULTS:
             if fault == "none":
                 self.refuse_connections(False)
                 self.hang_up_on_status(False)
+                self.stall(False)
             self.printer.inject(fault, delay)
         else:
             raise ValueError(f"unknown fault {fault!r}; known: {', '.join((*FAULTS, *NETWORK_FAULTS))}")
@@ -173,6 +184,12 @@ class FakeNetworkPrinter:
         last = time.monotonic()
         with conn:
             while not self._stop.is_set():
+                with self._lock:
+                    stalled = self._stalled
+                if stalled:
+                    self._stop.wait(0.02)
+                    last = time.monotonic()
+                    continue
                 try:
                     chunk = conn.recv(65536)
                 except TimeoutError:

@@ -185,6 +185,9 @@ _FALLBACKS = {
 }  # fmt: skip
 
 
+_LINE_SPACE = frozenset("\t\n\r\x0b\x0c\x85")
+
+
 @lru_cache(maxsize=8)
 def _printable_set(code_page: str) -> frozenset[str]:
     codec = code_page.lower()
@@ -210,12 +213,14 @@ def printable_text(text: str, code_page: str = "CP437") -> str:
         if ch in allowed:
             out.append(ch)
             continue
-        if ch.isspace():
+        category = unicodedata.category(ch)
+        if ch in _LINE_SPACE or category[0] == "Z":
             out.append(" ")
             continue
-        category = unicodedata.category(ch)
         if category in ("Cc", "Cf") or category[0] == "M":
-            continue  # control and format characters, stray combining marks
+            # Control characters (Python calls \x1c-\x1f "space": not here),
+            # format characters, stray combining marks.
+            continue
         fallback = _FALLBACKS.get(ch)
         if fallback and all(c in allowed for c in fallback):
             out.append(fallback)
@@ -229,10 +234,10 @@ def printable_text(text: str, code_page: str = "CP437") -> str:
 
 
 def _wrap(text: str, width: int) -> list[str]:
-    """Word-wrap; a word longer than the line is split (the only way it fits)."""
+    """Wrap at spaces only ("KTP-el" stays whole); a word longer than the line is split."""
     if not text:
         return []
-    return textwrap.wrap(text, width=max(1, width), break_long_words=True, break_on_hyphens=True)
+    return textwrap.wrap(text, width=max(1, width), break_long_words=True, break_on_hyphens=False)
 
 
 def _profile(paper: PaperSpec, code_page: str) -> Profile:
@@ -255,10 +260,10 @@ def _qr_module_size(payload: bytes, paper: PaperSpec) -> int:
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
     qr.add_data(payload)
     try:
-        qr.make(fit=True)
-    except DataOverflowError as exc:
+        version = qr.best_fit()  # the version only; make() would also draw and mask it
+    except (DataOverflowError, ValueError) as exc:  # qrcode 8.2: "Invalid version (was 41...)"
         raise ValueError(f"track_url is too long for a QR code ({len(payload)} bytes)") from exc
-    modules = qr.modules_count + 8  # 4-module quiet zone on each side
+    modules = 17 + 4 * version + 8  # symbol, plus a 4-module quiet zone on each side
     return max(1, min(paper.qr_max_module, paper.dots // modules))
 
 
@@ -348,7 +353,8 @@ def render_ticket(t: TicketPrint, paper_mm: int = 80, *, code_page: str = "CP437
 
     if t.footer.strip():
         p.ln()
-        for paragraph in t.footer.splitlines():
+        # Only real line breaks: str.splitlines() also splits at \x1c-\x1e.
+        for paragraph in t.footer.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
             lines(paragraph)
     p.cut()
     return p.output

@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
-from printing.decode import Cut, Decoded, Decoder, Event, StatusQuery, TextLine
+from printing.decode import Cut, Decoded, Decoder, Event, Feed, QRCode, StatusQuery, TextLine
 
 __all__ = [
     "FAULTS",
@@ -39,6 +40,7 @@ __all__ = [
 ]
 
 FAULTS = ("paper_out", "paper_low", "offline", "slow", "silent", "disconnected", "none")
+"""Fault names for :meth:`VirtualPrinter.inject` and ``virtual:?fault=``."""
 DEFAULT_SLOW_DELAY = 2.0
 
 
@@ -75,7 +77,10 @@ class VirtualPrinter:
         self._disconnected = False
         self._rx = Decoder(strict=False)  # splits the incoming stream into commands
         self._engine = Decoder(strict=False)  # interprets print data in order
-        self._queued = bytearray()  # print data received but not yet printed
+        self._queued: deque[bytes] = deque()  # print commands received, not yet printed
+        self._queued_bytes = 0
+        self._paper_left: float | None = None  # lines left on the roll (None: endless)
+        self._near_end = 0
         self._replies = bytearray()
         self._ticket_raw = bytearray()
         self._ticket_events: list[Event] = []
@@ -102,11 +107,27 @@ class VirtualPrinter:
             }
 
     def set_paper(self, state: str) -> None:
-        """``"ok"``, ``"low"`` (near-end sensor) or ``"out"``."""
+        """``"ok"``, ``"low"`` (near-end sensor) or ``"out"``; an endless roll from now on."""
         if state not in ("ok", "low", "out"):
             raise ValueError(f"paper state must be ok, low or out, not {state!r}")
         with self._cond:
             self._paper = state
+            self._paper_left = None
+            self._resume()
+
+    def set_paper_remaining(self, lines: int, near_end: int = 0) -> None:
+        """Load a roll with ``lines`` lines of paper; the near-end sensor trips at ``near_end``.
+
+        Printing uses paper (a text line its height, a feed its lines, a QR
+        code about 8 lines); when the roll ends the printer stops mid-ticket
+        and holds the rest of the data, as a real one does.
+        """
+        if lines < 0 or near_end < 0:
+            raise ValueError("lines and near_end must be >= 0")
+        with self._cond:
+            self._paper_left = float(lines)
+            self._near_end = near_end
+            self._paper = "out" if lines == 0 else "low" if lines <= near_end else "ok"
             self._resume()
 
     def set_online(self, online: bool) -> None:
@@ -158,6 +179,7 @@ class VirtualPrinter:
         """Paper in, cover closed, answering, fast, connected; held data prints."""
         with self._cond:
             self._paper = "ok"
+            self._paper_left = None
             self._online = True
             self._silent = False
             self._delay = 0.0
@@ -217,10 +239,11 @@ class VirtualPrinter:
                     for query in queries:
                         self._answer(query)
                     continue
-                if len(self._queued) + len(cmd.raw) > self.hold_limit:
+                if self._queued_bytes + len(cmd.raw) > self.hold_limit:
                     self.dropped_bytes += len(cmd.raw)
                     continue
-                self._queued += cmd.raw
+                self._queued.append(cmd.raw)
+                self._queued_bytes += len(cmd.raw)
             ready = self._resume()
         if ready is None:
             return
@@ -266,19 +289,35 @@ class VirtualPrinter:
             self._cond.notify_all()
 
     def _resume(self) -> float | None:
-        """Print queued data unless blocked; the ready time of the last ticket completed."""
-        if self._paper == "out" or not self._online or not self._queued:
-            return None
-        data = bytes(self._queued)
-        self._queued.clear()
+        """Print queued data until done or blocked; the ready time of the last ticket completed."""
         ready = None
-        for cmd in self._engine.feed_commands(data):
-            self._ticket_raw += cmd.raw
-            self._ticket_commands.append(cmd.name)
-            self._ticket_events.extend(cmd.events)
-            if any(isinstance(e, Cut) for e in cmd.events):
-                ready = self._complete_ticket()
+        while self._queued and self._paper != "out" and self._online:
+            raw = self._queued.popleft()
+            self._queued_bytes -= len(raw)
+            for cmd in self._engine.feed_commands(raw):
+                self._ticket_raw += cmd.raw
+                self._ticket_commands.append(cmd.name)
+                self._ticket_events.extend(cmd.events)
+                self._use_paper(cmd.events)
+                if any(isinstance(e, Cut) for e in cmd.events):
+                    ready = self._complete_ticket()
         return ready
+
+    def _use_paper(self, events: tuple[Event, ...]) -> None:
+        if self._paper_left is None:
+            return
+        for event in events:
+            if isinstance(event, TextLine):
+                self._paper_left -= event.height
+            elif isinstance(event, Feed):
+                self._paper_left -= event.lines + event.dots / 30
+            elif isinstance(event, QRCode):
+                self._paper_left -= 8
+        if self._paper_left <= 0:
+            self._paper_left = 0.0
+            self._paper = "out"
+        elif self._paper_left <= self._near_end:
+            self._paper = "low"
 
     def _complete_ticket(self) -> float:
         now = time.monotonic()
@@ -308,7 +347,7 @@ class VirtualPrinter:
     def held_bytes(self) -> int:
         """Print data waiting in the buffer (paper out / offline)."""
         with self._lock:
-            return len(self._queued)
+            return self._queued_bytes
 
     @property
     def pending_text(self) -> str:
