@@ -27,6 +27,14 @@ from antre.store import Store
 
 RECENT_SAMPLES = 20
 
+#: online bookings (settings table): where a checked-in booking joins the queue
+#: (``slot``: at its slot's start, keeping the slot's place; ``arrival``: at
+#: check-in, like a walk-in) and how early / late it may check in.
+BOOKING_QUEUE_MODES = ("slot", "arrival")
+BOOKING_DEFAULTS: dict[str, Any] = {"booking_queue_mode": "slot", "booking_early_minutes": 60,
+                                    "booking_late_minutes": 30}
+BOOKING_MINUTES_MAX = 720
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -434,6 +442,23 @@ class Queue:
             out.sort(key=lambda t: (t["position"], not t["priority"], t["issued_at"]))
             return out
 
+    def waiting_positions(self, service_ids: Iterable[int]) -> list[dict[str, Any]]:
+        """Position and estimated wait of every waiting ticket of some services
+        (what the visitors' tracking pages show), computed once per service."""
+        out: list[dict[str, Any]] = []
+        with self.store.read() as db:
+            for service_id in sorted(set(service_ids)):
+                try:
+                    service = self._service(db, service_id)
+                except NotFound:
+                    continue
+                mean = self._mean_for(db, service)
+                open_counters = self._open_counter_count(db, service_id)
+                for position, row in enumerate(self._order(db, service)):
+                    out.append({"ticket_id": row.id, "service_id": service_id, "position": position,
+                                "eta_minutes": rules.eta_minutes(position, mean, open_counters)})
+        return out
+
     # ------------------------------------------------------------------ writes
 
     def issue(self, service_id: Any, *, priority: bool = False, lang: str = "id", actor: Actor = SYSTEM,
@@ -791,6 +816,14 @@ class Queue:
             slot_day = self.clock.day_of(slot)
             if slot_day < self.today():
                 raise RuleError("booking_in_past", "Slot booking sudah lewat. (The slot is in the past.)")
+            if not service["active"]:
+                raise RuleError("service_closed", "Layanan ini tidak aktif. (This service is not active.)")
+            if not rules.is_open(service["hours"], self.clock.local(slot)):
+                raise RuleError(
+                    "booking_outside_hours",
+                    f"Layanan {service['name_id']} tutup pada {self.clock.local(slot):%d-%m-%Y %H:%M}. "
+                    f"({service['name_en']} is closed at that time.)",
+                )
             if service["quota_online"] is not None:
                 used = db.conn.execute(
                     "SELECT COUNT(*) FROM bookings WHERE service_id = ? AND slot_day = ? AND status != 'cancelled'",
@@ -822,32 +855,90 @@ class Queue:
         with self.store.read() as db:
             return self._booking(db, code.strip().upper())
 
-    def check_in(self, code: str, actor: Actor = SYSTEM, lang: str = "id",
-                 early_minutes: int = 120, late_minutes: int = 60) -> Outcome:
-        """Check a booking in: its ticket keeps the slot's place in the queue."""
+    def booking_rules(self, db: sqlite_utils.Database) -> dict[str, Any]:
+        """The booking settings in force (bad stored values fall back to the defaults)."""
+        out = dict(BOOKING_DEFAULTS)
+        mode = self.store.get_setting(db, "booking_queue_mode", out["booking_queue_mode"])
+        if mode in BOOKING_QUEUE_MODES:
+            out["booking_queue_mode"] = mode
+        for key in ("booking_early_minutes", "booking_late_minutes"):
+            value = self.store.get_setting(db, key, out[key])
+            if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= BOOKING_MINUTES_MAX:
+                out[key] = value
+        return out
+
+    def cancel_booking(self, code: str, actor: Actor = SYSTEM) -> dict[str, Any]:
+        """Cancel a booking not yet checked in (its online quota place is freed)."""
         code = (code or "").strip().upper()
         def op(db: sqlite_utils.Database) -> Any:
             booking = self._booking(db, code)
             if booking["status"] == "checked_in":
-                raise RuleError("booking_used", "Kode booking ini sudah dipakai. (This booking was already used.)")
+                raise RuleError("booking_used", "Booking ini sudah check-in. (This booking was already used.)")
+            if booking["status"] == "booked":
+                db.conn.execute("UPDATE bookings SET status = 'cancelled' WHERE code = ?", (code,))
+                self.store.append_audit(db, actor=actor.label, device=actor.device, action="booking.cancelled",
+                                        details={"code": code}, at=_utc_now_iso(self.clock))
+            return self._booking(db, code)
+        return self.store.run_write(op)
+
+    def check_in(self, code: str, actor: Actor = SYSTEM, lang: str = "id",
+                 early_minutes: int | None = None, late_minutes: int | None = None) -> Outcome:
+        """Check a booking in.  With ``booking_queue_mode`` ``slot`` (the default) its
+        ticket joins the queue at the slot's start, keeping the slot's place; with
+        ``arrival`` at the moment of check-in."""
+        code = (code or "").strip().upper()
+        def op(db: sqlite_utils.Database) -> Any:
+            booking = self._booking(db, code)
+            settings = self.booking_rules(db)
+            early = settings["booking_early_minutes"] if early_minutes is None else early_minutes
+            late = settings["booking_late_minutes"] if late_minutes is None else late_minutes
+            if booking["status"] == "checked_in":
+                used = db.conn.execute("SELECT number FROM tickets WHERE id = ?", (booking["ticket_id"],)).fetchone()
+                number = used[0] if used else "-"
+                raise RuleError(
+                    "booking_used",
+                    f"Kode booking ini sudah dipakai untuk nomor {number}. "
+                    f"(This booking was already used for ticket {number}.)",
+                    ticket_number=number,
+                )
             if booking["status"] == "cancelled":
                 raise RuleError("booking_cancelled", "Booking ini dibatalkan. (This booking was cancelled.)")
             now = self.clock.now()
-            slot = datetime.fromisoformat(booking["slot_start"] or "")
+            slot = self.clock.local(datetime.fromisoformat(booking["slot_start"] or ""))
+            opens, closes = slot - timedelta(minutes=early), slot + timedelta(minutes=late)
             if self.clock.day_of(slot) != self.today():
+                if slot > now:
+                    raise RuleError(
+                        "booking_not_today",
+                        f"Booking ini untuk tanggal {slot:%d-%m-%Y} pukul {slot:%H:%M}. "
+                        f"(This booking is for {slot:%d-%m-%Y} at {slot:%H:%M}.)",
+                        slot_start=iso(slot),
+                    )
                 raise RuleError(
-                    "booking_not_today" if slot > now else "booking_expired",
-                    f"Booking ini untuk tanggal {slot:%d-%m-%Y}. (This booking is for another day.)",
+                    "booking_expired",
+                    f"Booking ini untuk tanggal {slot:%d-%m-%Y} dan sudah lewat. "
+                    f"(This booking was for {slot:%d-%m-%Y} and has expired.)",
+                    slot_start=iso(slot),
                 )
-            if now < slot - timedelta(minutes=early_minutes):
+            if now < opens:
                 raise RuleError(
                     "booking_too_early",
-                    f"Terlalu awal: silakan check-in mulai pukul {(slot - timedelta(minutes=early_minutes)):%H:%M}. "
-                    "(Too early to check in.)",
+                    f"Terlalu awal: jadwal Anda pukul {slot:%H:%M}; check-in mulai pukul {opens:%H:%M}. "
+                    f"(Too early: your slot is at {slot:%H:%M}; check-in opens at {opens:%H:%M}.)",
+                    slot_start=iso(slot), check_in_from=iso(opens),
                 )
-            if now > slot + timedelta(minutes=late_minutes):
-                raise RuleError("booking_expired", "Waktu booking sudah lewat. (The booking has expired.)")
-            queue_at = slot.astimezone(UTC).isoformat()  # the slot's place, early or a little late
+            if now > closes:
+                raise RuleError(
+                    "booking_expired",
+                    f"Waktu booking sudah lewat: jadwal pukul {slot:%H:%M}, batas check-in pukul {closes:%H:%M}. "
+                    "Silakan ambil nomor antrian biasa. "
+                    f"(The booking has expired: slot {slot:%H:%M}, check-in closed at {closes:%H:%M}.)",
+                    slot_start=iso(slot),
+                )
+            if settings["booking_queue_mode"] == "slot":
+                queue_at = slot.astimezone(UTC).isoformat()  # the slot's place, early or a little late
+            else:
+                queue_at = None  # joins at arrival, like a walk-in
             outcome = self._issue(db, booking["service_id"], priority=False, lang=lang, actor=actor,
                                   source="booking", booking_code=code, queue_at=queue_at)
             assert outcome.ticket is not None
