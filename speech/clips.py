@@ -1,0 +1,218 @@
+"""Human-recorded clips: planning which clips speak a sentence, and joining them.
+
+A building may drop recordings into ``sounds/<lang>/``, one WAV per word or
+phrase, named by the word's clip key (see ``sounds/README.md``):
+``nomor_antrian.wav``, ``silakan_menuju.wav``, ``loket.wav``, ``huruf_a.wav``,
+``satu.wav``, ``belas.wav``, ``sebelas.wav``, ``chime.wav`` and so on.
+
+:meth:`ClipLibrary.plan` covers the sentence's words left to right with the
+longest phrase clip that matches (up to four words, never across a comma).
+A word with no clip is grouped with its missing neighbours into one
+*synthesized* segment, so only the missing part is synthesized.  A ``se-``
+word ("sebelas") with no clip of its own is joined from ``se.wav`` and
+``belas.wav`` when both exist.  With no clip matching at all the whole
+sentence is one synthesized segment, spoken in one go (the most natural
+prosody a synthesizer can give).
+
+:func:`assemble` brings every piece to 22050 Hz mono, trims its silences,
+levels its peak, fades its edges (no click at a join) and joins the pieces
+with a fixed short gap, a longer one at commas, after the chime.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from antre.blocking import native_lock
+from speech import audio
+from speech.sentence import Announcement, Token
+
+WORD_GAP_S = 0.06
+PAUSE_GAP_S = 0.25
+CHIME_GAP_S = 0.35
+MAX_PHRASE_WORDS = 4
+SPEECH_LEVEL = 0.7  # peak of every speech piece, of full scale
+CHIME_LEVEL = 0.5
+CHIME_FILE = "chime.wav"
+SE_WORDS = {"sepuluh": "puluh", "sebelas": "belas", "seratus": "ratus", "seribu": "ribu"}
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of the sentence: a recorded clip, or text to synthesize (``clip`` None)."""
+
+    keys: tuple[str, ...]
+    text: str
+    clip: Path | None = None
+    pause_after: bool = False
+    tight: bool = False  # joined to the next piece without a gap ("se" + "belas")
+
+
+class ClipLibrary:
+    """The clips of one language in ``sounds_dir/<lang>/``."""
+
+    def __init__(self, sounds_dir: Path, lang: str) -> None:
+        self.sounds_dir = Path(sounds_dir)
+        self.lang = lang
+        self.dir = self.sounds_dir / lang
+        self._memo: dict[tuple[str, int, int, float], audio.Audio] = {}
+        # Used from gevent's native thread pool too (assemble runs there).
+        self._memo_lock = native_lock()
+
+    def _scan(self) -> dict[str, tuple[Path, int, int]]:
+        found: dict[str, tuple[Path, int, int]] = {}
+        try:
+            entries = sorted(self.dir.iterdir())
+        except (FileNotFoundError, NotADirectoryError):
+            return found
+        for entry in entries:
+            if entry.suffix.lower() != ".wav" or entry.name.startswith("."):
+                continue
+            try:
+                st = entry.stat()
+            except OSError:
+                continue
+            if st.st_size > 44:
+                found[entry.stem.lower()] = (entry, st.st_size, st.st_mtime_ns)
+        return found
+
+    def clips(self) -> dict[str, Path]:
+        """Clip key to file, for every WAV in the language's folder (chime included)."""
+        return {key: entry[0] for key, entry in self._scan().items()}
+
+    def fingerprint(self) -> str:
+        """Changes whenever a clip is added, removed or re-recorded."""
+        h = hashlib.sha256()
+        for key, (_path, size, mtime) in sorted(self._scan().items()):
+            h.update(f"{key}:{size}:{mtime};".encode())
+        chime = self.chime_path()
+        if chime is not None and chime.parent != self.dir:
+            st = chime.stat()
+            h.update(f"shared-chime:{st.st_size}:{st.st_mtime_ns}".encode())
+        return h.hexdigest()[:16]
+
+    def chime_path(self) -> Path | None:
+        """A recorded chime: ``sounds/<lang>/chime.wav``, else ``sounds/chime.wav``."""
+        for candidate in (self.dir / CHIME_FILE, self.sounds_dir / CHIME_FILE):
+            if candidate.is_file() and candidate.stat().st_size > 44:
+                return candidate
+        return None
+
+    def plan(self, announcement: Announcement) -> list[Segment]:
+        """Segments that speak ``announcement``: clips where they exist, synthesis elsewhere."""
+        clips = self.clips()
+        clips.pop(CHIME_FILE[:-4], None)
+        tokens = announcement.tokens
+        segments: list[Segment] = []
+        missing: list[Token] = []
+
+        def flush_missing() -> None:
+            if missing:
+                segments.append(_synth_segment(missing))
+                missing.clear()
+
+        i = 0
+        while i < len(tokens):
+            found = self._match(tokens, i, clips)
+            if found is None:
+                missing.append(tokens[i])
+                if tokens[i].pause_after:
+                    flush_missing()
+                i += 1
+                continue
+            flush_missing()
+            found_segments, consumed = found
+            segments.extend(found_segments)
+            i += consumed
+        flush_missing()
+        if all(seg.clip is None for seg in segments):
+            # Nothing recorded for these words: one synthesis of the exact text.
+            return [Segment(tuple(t.key for t in tokens), announcement.text)]
+        return segments
+
+    @staticmethod
+    def _match(
+        tokens: tuple[Token, ...], i: int, clips: dict[str, Path]
+    ) -> tuple[list[Segment], int] | None:
+        """Clip segments for the longest phrase starting at token ``i``, and its length."""
+        for length in range(min(MAX_PHRASE_WORDS, len(tokens) - i), 0, -1):
+            span = tokens[i : i + length]
+            if any(t.pause_after for t in span[:-1]):
+                continue  # a phrase clip never spans a comma
+            key = "_".join(t.key for t in span)
+            if key in clips:
+                text = " ".join(t.text for t in span)
+                seg = Segment(tuple(t.key for t in span), text, clips[key], span[-1].pause_after)
+                return [seg], length
+        token = tokens[i]
+        rest = SE_WORDS.get(token.key)
+        if rest and "se" in clips and rest in clips:
+            return [
+                Segment((token.key,), "se", clips["se"], tight=True),
+                Segment((token.key,), rest, clips[rest], token.pause_after),
+            ], 1
+        return None
+
+    def load(self, path: Path, level: float = SPEECH_LEVEL) -> audio.Audio:
+        """A clip as a joinable piece: canonical, trimmed, levelled, faded (memoized)."""
+        st = Path(path).stat()
+        memo_key = (str(path), st.st_size, st.st_mtime_ns, level)
+        with self._memo_lock:
+            hit = self._memo.get(memo_key)
+        if hit is not None:
+            return hit.copy()
+        piece = prepare_piece(audio.read_wav(path), level)
+        with self._memo_lock:
+            if len(self._memo) > 512:
+                self._memo.clear()
+            self._memo[memo_key] = piece
+        return piece.copy()
+
+
+def _synth_segment(tokens: list[Token]) -> Segment:
+    last = len(tokens) - 1
+    words = [t.text + ("," if t.pause_after and n < last else "") for n, t in enumerate(tokens)]
+    return Segment(tuple(t.key for t in tokens), " ".join(words), None, tokens[-1].pause_after)
+
+
+def prepare_piece(sound: audio.Audio, level: float = SPEECH_LEVEL) -> audio.Audio:
+    """Canonical rate, silences trimmed, peak levelled, edges faded."""
+    sound = audio.trim_silence(audio.to_canonical(sound))
+    if not sound.samples:
+        raise audio.WavError("the clip is silent")
+    return audio.fade(audio.normalize_peak(sound, level))
+
+
+def assemble(
+    segments: list[Segment],
+    library: ClipLibrary,
+    synthesized: dict[int, Path],
+    chime: audio.Audio | None,
+) -> tuple[audio.Audio, list[int]]:
+    """Join the segments (clips, or ``synthesized[i]`` for segment ``i``) after the chime.
+
+    Returns the audio and the sample positions of its joins.
+    """
+    pieces: list[audio.Audio] = []
+    gaps: list[float] = []
+    if chime is not None:
+        pieces.append(chime)
+        gaps.append(CHIME_GAP_S)
+    for i, seg in enumerate(segments):
+        if seg.clip is not None:
+            pieces.append(library.load(seg.clip))
+        else:
+            pieces.append(prepare_piece(audio.read_wav(synthesized[i])))
+        if i < len(segments) - 1:
+            gaps.append(0.0 if seg.tight else PAUSE_GAP_S if seg.pause_after else WORD_GAP_S)
+    return audio.concatenate(pieces, gaps)
+
+
+def load_chime(library: ClipLibrary) -> audio.Audio:
+    """The building's recorded chime if it has one, else the synthesized "ding-dong"."""
+    path = library.chime_path()
+    if path is not None:
+        return library.load(path, CHIME_LEVEL)
+    return audio.chime(level=CHIME_LEVEL)
