@@ -54,6 +54,16 @@ class Actor:
 SYSTEM = Actor("antre", "system")
 
 
+class _Unchecked:
+    """Sentinel: the caller did not say which ticket it believes the counter holds."""
+
+    def __repr__(self) -> str:
+        return "UNCHECKED"
+
+
+UNCHECKED: Any = _Unchecked()
+
+
 @dataclass
 class Outcome:
     """What a write did: the ticket it is about and the events it committed."""
@@ -422,10 +432,10 @@ class Queue:
         with self.store.read() as db:
             return db.conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
 
-    def waiting_list(self, counter_id: int) -> list[dict[str, Any]]:
+    def waiting_list(self, counter_id: int, actor: Actor = SYSTEM) -> list[dict[str, Any]]:
         """The waiting tickets a counter may call, in the order it would call them."""
         with self.store.read() as db:
-            counter = self._counter(db, counter_id)
+            counter = self._usable_counter(db, counter_id, actor)
             out = []
             for service_id in counter["service_ids"]:
                 service = self._service(db, service_id)
@@ -581,7 +591,19 @@ class Queue:
                 )
         return counter
 
-    def call_next(self, counter_id: int, actor: Actor = SYSTEM) -> Outcome:
+    @staticmethod
+    def _check_expected(counter: dict[str, Any], expect_current: Any) -> None:
+        """Refuse an action taken on a stale view (a double click, a second tab)."""
+        if expect_current is UNCHECKED or counter["current_ticket_id"] == expect_current:
+            return
+        raise RuleError(
+            "stale_state",
+            "Layar loket tidak terbaru: tiket saat ini sudah berubah. Muat ulang. "
+            "(The counter's current ticket changed: refresh.)",
+            current_ticket_id=counter["current_ticket_id"],
+        )
+
+    def call_next(self, counter_id: int, actor: Actor = SYSTEM, expect_current: Any = UNCHECKED) -> Outcome:
         """End the counter's current ticket as served, then call the next one.
 
         The returned outcome has ``ticket`` None when nothing waits (the end of
@@ -589,6 +611,7 @@ class Queue:
         """
         def op(db: sqlite_utils.Database) -> Any:
             counter = self._usable_counter(db, counter_id, actor)
+            self._check_expected(counter, expect_current)
             if counter["status"] == "paused":
                 raise RuleError("counter_paused", "Loket sedang istirahat. (The counter is paused.)")
             now = _utc_now_iso(self.clock)
@@ -607,7 +630,8 @@ class Queue:
             return outcome
         return self.store.run_write(op)
 
-    def call_specific(self, counter_id: int, number: str, reason: str, actor: Actor = SYSTEM) -> Outcome:
+    def call_specific(self, counter_id: int, number: str, reason: str, actor: Actor = SYSTEM,
+                      expect_current: Any = UNCHECKED) -> Outcome:
         """Call a given waiting number out of turn; the reason is audited and flagged."""
         if not isinstance(reason, str) or len(reason.strip()) < 3:
             raise Invalid("reason_required", "Alasan wajib diisi. (A reason is required.)")
@@ -615,6 +639,7 @@ class Queue:
             raise Invalid("invalid_number", "Nomor antrian tidak sah. (Invalid ticket number.)")
         def op(db: sqlite_utils.Database) -> Any:
             counter = self._usable_counter(db, counter_id, actor)
+            self._check_expected(counter, expect_current)
             if counter["status"] == "paused":
                 raise RuleError("counter_paused", "Loket sedang istirahat. (The counter is paused.)")
             row = db.conn.execute(
@@ -639,9 +664,10 @@ class Queue:
             return outcome
         return self.store.run_write(op)
 
-    def _counter_action(self, counter_id: int, action: str, actor: Actor) -> Outcome:
+    def _counter_action(self, counter_id: int, action: str, actor: Actor, expect_current: Any = UNCHECKED) -> Outcome:
         def op(db: sqlite_utils.Database) -> Any:
             counter = self._usable_counter(db, counter_id, actor)
+            self._check_expected(counter, expect_current)
             t = self._current(db, counter)
             now = _utc_now_iso(self.clock)
             outcome = Outcome(None, counter_id=counter_id)
@@ -660,20 +686,20 @@ class Queue:
             return outcome
         return self.store.run_write(op)
 
-    def start(self, counter_id: int, actor: Actor = SYSTEM) -> Outcome:
-        return self._counter_action(counter_id, "start", actor)
+    def start(self, counter_id: int, actor: Actor = SYSTEM, expect_current: Any = UNCHECKED) -> Outcome:
+        return self._counter_action(counter_id, "start", actor, expect_current)
 
-    def recall(self, counter_id: int, actor: Actor = SYSTEM) -> Outcome:
-        return self._counter_action(counter_id, "recall", actor)
+    def recall(self, counter_id: int, actor: Actor = SYSTEM, expect_current: Any = UNCHECKED) -> Outcome:
+        return self._counter_action(counter_id, "recall", actor, expect_current)
 
-    def finish(self, counter_id: int, actor: Actor = SYSTEM) -> Outcome:
-        return self._counter_action(counter_id, "finish", actor)
+    def finish(self, counter_id: int, actor: Actor = SYSTEM, expect_current: Any = UNCHECKED) -> Outcome:
+        return self._counter_action(counter_id, "finish", actor, expect_current)
 
-    def no_show(self, counter_id: int, actor: Actor = SYSTEM) -> Outcome:
-        return self._counter_action(counter_id, "no_show", actor)
+    def no_show(self, counter_id: int, actor: Actor = SYSTEM, expect_current: Any = UNCHECKED) -> Outcome:
+        return self._counter_action(counter_id, "no_show", actor, expect_current)
 
     def transfer(self, counter_id: int, *, service_id: Any = None, to_counter_id: Any = None,
-                 actor: Actor = SYSTEM) -> Outcome:
+                 actor: Actor = SYSTEM, expect_current: Any = UNCHECKED) -> Outcome:
         """Move the counter's current ticket to another service's queue (or to a
         given counter's), keeping its number and its place in time."""
         if service_id is None and to_counter_id is None:
@@ -682,6 +708,7 @@ class Queue:
             raise Invalid("invalid_counter_id", "counter_id harus bilangan bulat. (counter_id must be an integer.)")
         def op(db: sqlite_utils.Database) -> Any:
             counter = self._usable_counter(db, counter_id, actor)
+            self._check_expected(counter, expect_current)
             t = self._current(db, counter)
             target_service = self._service(db, service_id) if service_id is not None else None
             target_counter = None
