@@ -511,7 +511,7 @@ class SerialPrinter(Printer):
 
 # ----------------------------------------------------------------------- CUPS
 _CUPS_QUEUE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,126}")
-_CUPS_HOST = re.compile(r"[A-Za-z0-9_.:\[\]-]{1,255}")
+_CUPS_HOST = re.compile(r"[A-Za-z0-9_\[][A-Za-z0-9_.:\[\]-]{0,254}")  # no leading "-": not an lp option
 
 
 def parse_lpstat(output: str, returncode: int = 0) -> PrinterStatus:

@@ -196,3 +196,23 @@ def test_fingerprint_follows_the_clips(recorded: Path, tmp_path: Path) -> None:
     audio.write_wav(sounds / "id" / "empat.wav", audio.tone(300, 0.4))  # re-recorded
     assert library.fingerprint() != added
     assert "empat" in library.clips()
+
+
+def test_unusable_clips_fall_back_to_synthesis(recorded: Path, tmp_path: Path) -> None:
+    sounds = _copy(recorded, tmp_path)
+    (sounds / "id" / "loket.wav").write_bytes(b"this is not a wav file, it is a text file" * 10)
+    synth = Counting()
+    cache = AnnouncementAudio(tmp_path / "cache", sounds, synth, VoiceSettings(chime=False))
+    a = cache.build("A012", "Loket 3")
+    assert "loket" not in cache.library("id").clips()
+    cache.prepare(a)
+    assert synth.texts == ["loket"]  # only the word of the unreadable clip
+    # A clip that reads but is silent: the whole sentence is synthesized instead.
+    audio.write_wav(sounds / "id" / "tiga.wav", audio.silence(0.5))
+    audio.write_wav(sounds / "chime.wav", audio.silence(0.5))  # and a silent chime
+    cache2 = AnnouncementAudio(tmp_path / "cache2", sounds, synth, VoiceSettings())
+    path = cache2.prepare(a)
+    assert synth.texts[-1] == a.text
+    sound = audio.read_wav(path)
+    assert sound.duration > 1.45 + 2.0  # the built-in chime, then the sentence
+    assert audio.rms(sound) > 0.05
