@@ -206,6 +206,20 @@ class AnnouncementAudio:
     def _make(self, announcement: Announcement, path: Path) -> None:
         library = self.library(announcement.lang)
         segments = library.plan(announcement)
+        try:
+            self._make_from(segments, announcement, library, path)
+        except (audio.WavError, OSError) as exc:
+            if all(seg.clip is None for seg in segments):
+                raise
+            # A clip that reads but cannot be used (silent, vanished while
+            # joining): say the whole sentence with the synthesizer instead.
+            log.warning("recorded clips failed (%s); synthesizing %r", exc, announcement.text)
+            whole = [Segment(tuple(t.key for t in announcement.tokens), announcement.text)]
+            self._make_from(whole, announcement, library, path)
+
+    def _make_from(
+        self, segments: list[Segment], announcement: Announcement, library: ClipLibrary, path: Path
+    ) -> None:
         made: dict[int, Path] = {}
         temporary: list[Path] = []
         try:

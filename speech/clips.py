@@ -22,12 +22,15 @@ with a fixed short gap, a longer one at commas, after the chime.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from antre.blocking import native_lock
 from speech import audio
 from speech.sentence import Announcement, Token
+
+log = logging.getLogger(__name__)
 
 WORD_GAP_S = 0.06
 PAUSE_GAP_S = 0.25
@@ -58,6 +61,7 @@ class ClipLibrary:
         self.lang = lang
         self.dir = self.sounds_dir / lang
         self._memo: dict[tuple[str, int, int, float], audio.Audio] = {}
+        self._readable_memo: dict[tuple[str, int, int], bool] = {}
         # Used from gevent's native thread pool too (assemble runs there).
         self._memo_lock = native_lock()
 
@@ -74,9 +78,27 @@ class ClipLibrary:
                 st = entry.stat()
             except OSError:
                 continue
-            if st.st_size > 44:
+            if st.st_size > 44 and self._readable(entry, st.st_size, st.st_mtime_ns):
                 found[entry.stem.lower()] = (entry, st.st_size, st.st_mtime_ns)
         return found
+
+    def _readable(self, path: Path, size: int, mtime: int) -> bool:
+        """Whether a clip's header parses and it has samples (remembered per version)."""
+        memo_key = (str(path), size, mtime)
+        with self._memo_lock:
+            known = self._readable_memo.get(memo_key)
+        if known is None:
+            try:
+                known = audio.read_wav_info(path).frames > 0
+            except (OSError, ValueError) as exc:
+                log.warning("ignoring clip %s: %s", path, exc)
+                known = False
+            else:
+                if not known:
+                    log.warning("ignoring clip %s: it holds no samples", path)
+            with self._memo_lock:
+                self._readable_memo[memo_key] = known
+        return known
 
     def clips(self) -> dict[str, Path]:
         """Clip key to file, for every WAV in the language's folder (chime included)."""
@@ -214,5 +236,8 @@ def load_chime(library: ClipLibrary) -> audio.Audio:
     """The building's recorded chime if it has one, else the synthesized "ding-dong"."""
     path = library.chime_path()
     if path is not None:
-        return library.load(path, CHIME_LEVEL)
+        try:
+            return library.load(path, CHIME_LEVEL)
+        except (OSError, ValueError) as exc:
+            log.warning("recorded chime %s unusable (%s); using the built-in chime", path, exc)
     return audio.chime(level=CHIME_LEVEL)

@@ -26,6 +26,7 @@ start, the next one of its fallback chain (pyttsx3, espeak, tone).
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
 import re
@@ -330,7 +331,20 @@ def _host() -> _Pyttsx3Host:
     with _HOST_LOCK:
         if _HOST is None:
             _HOST = _Pyttsx3Host()
+            atexit.register(_release_engine)
         return _HOST
+
+
+def _release_engine() -> None:
+    """Drop the engine while the interpreter is still whole.
+
+    Left to interpreter teardown, pyttsx3's ``DriverProxy.__del__`` runs
+    after its module globals are gone and prints a traceback on every exit.
+    """
+    host = _HOST
+    if host is not None:
+        host.engine = None
+        host.worker.close()
 
 
 class Pyttsx3Synthesizer(Synthesizer):
