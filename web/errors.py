@@ -39,7 +39,7 @@ class ApiError(RuleError):
         self.status = status
 
 
-def error_response(status: int, code: str, message: str, **details: Any) -> Any:
+def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> Any:
     body: dict[str, Any] = {"error": {"code": code, "message": message}}
     if details:
         body["error"]["details"] = details
@@ -72,7 +72,7 @@ def json_body(*, required: bool = True) -> dict[str, Any]:
 def register(app: Flask) -> None:
     @app.errorhandler(RuleError)
     def rule_error(exc: RuleError) -> Any:
-        return error_response(exc.status, exc.code, exc.message, **exc.details)
+        return error_response(exc.status, exc.code, exc.message, exc.details)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
