@@ -628,8 +628,10 @@ def _printer_status_result(uri: str, status: str) -> CheckResult:
         return _result(
             "printer",
             Severity.ERROR,
-            f"Printer {uri} offline (penutup terbuka, kertas habis atau galat).",
-            f"The printer {uri} is offline (cover open, out of paper or an error).",
+            f"Printer {uri} offline: tidak terjangkau (mati, kabel, jaringan), atau "
+            "penutupnya terbuka, kertasnya habis, atau ada galat.",
+            f"The printer {uri} is offline: not reachable (off, cable, network), or its "
+            "cover is open, it is out of paper, or it has an error.",
             _PRINTER_HINT,
         )
     return _result(
