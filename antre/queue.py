@@ -13,7 +13,7 @@ import json
 import secrets
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -63,6 +63,9 @@ class _Unchecked:
 
 UNCHECKED: Any = _Unchecked()
 
+#: a check every counter action runs inside its own transaction, e.g. "this clerk holds the counter"
+CounterGuard = Callable[[sqlite_utils.Database, dict[str, Any], Actor], None]
+
 
 @dataclass
 class Outcome:
@@ -100,6 +103,8 @@ class Queue:
         self.store = store
         self.clock = clock or Clock()
         self.public_url = public_url.rstrip("/")
+        #: run by every counter action after the tenant rule (see :func:`antre.staff.install`)
+        self.counter_guards: list[CounterGuard] = []
 
     # ------------------------------------------------------------------ helpers
 
@@ -435,7 +440,7 @@ class Queue:
     def waiting_list(self, counter_id: int, actor: Actor = SYSTEM) -> list[dict[str, Any]]:
         """The waiting tickets a counter may call, in the order it would call them."""
         with self.store.read() as db:
-            counter = self._usable_counter(db, counter_id, actor)
+            counter = self._usable_counter(db, counter_id, actor, guards=False)
             out = []
             for service_id in counter["service_ids"]:
                 service = self._service(db, service_id)
@@ -576,7 +581,9 @@ class Queue:
         self._event(db, "call", t["id"], now, actor, counter_id=counter["id"], details=details, outcome=outcome)
         outcome.counter_id = counter["id"]
 
-    def _usable_counter(self, db: sqlite_utils.Database, counter_id: int, actor: Actor) -> dict[str, Any]:
+    def _usable_counter(self, db: sqlite_utils.Database, counter_id: int, actor: Actor, *,
+                        guards: bool = True) -> dict[str, Any]:
+        """The counter, if ``actor`` may work it: the tenant rule, then (for actions) the counter guards."""
         counter = self._counter(db, counter_id)
         if actor.tenant_id is not None:
             tenants = {
@@ -589,6 +596,9 @@ class Queue:
                 raise Forbidden(
                     "forbidden_counter", "Loket ini milik instansi lain. (This counter belongs to another agency.)"
                 )
+        if guards:
+            for guard in self.counter_guards:
+                guard(db, counter, actor)
         return counter
 
     @staticmethod

@@ -178,7 +178,8 @@ ERROR_TEXT = {
 def add_operation(path: str, method: str, *, summary: str, roles: str, ok: int = 200,
                   ok_schema: dict[str, Any] | None = None, errors: tuple[int, ...] = (),
                   body: dict[str, Any] | None = None, params: list[dict[str, Any]] | None = None,
-                  description: str = "", security: bool = True, ok_content: dict[str, Any] | None = None) -> None:
+                  description: str = "", security: bool = True, ok_content: dict[str, Any] | None = None,
+                  body_required: bool = True) -> None:
     """Describe one operation (every status it can answer)."""
     responses: dict[str, Any] = {}
     if ok_content is not None:
@@ -202,7 +203,7 @@ def add_operation(path: str, method: str, *, summary: str, roles: str, ok: int =
     if not security:
         op["security"] = []
     if body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        op["requestBody"] = {"required": body_required, "content": {"application/json": {"schema": body}}}
     if params:
         op["parameters"] = params
     PATHS.setdefault(path, {})[method] = op
@@ -219,6 +220,14 @@ def query_param(name: str, schema: dict[str, Any], description: str = "") -> dic
 
 def _array(name: str) -> dict[str, Any]:
     return {"type": "array", "items": _ref(name)}
+
+
+#: optional on every counter action: refused with 409 ``stale_state`` when the counter holds another ticket
+EXPECT_CURRENT = {
+    "type": ["integer", "null"], "minimum": 1, "maximum": 2**62 - 1,
+    "description": "The ticket id (null: none) the caller believes the counter holds; if it holds another, "
+                   "nothing is done and the answer is 409 `stale_state` (a double click never acts twice).",
+}
 
 
 # --- the operations of the core API ------------------------------------------
@@ -250,25 +259,30 @@ add_operation("/api/v1/counters/{id}/waiting", "get", summary="What a counter ma
 add_operation("/api/v1/counters/{id}/call-next", "post", summary="Call the next ticket",
               roles="counter, admin", ok_schema=_ref("Ticket"), errors=(409,), params=[path_param("id")],
               description="A ticket the counter still holds is first ended as `served`. "
-                          "404 `queue_empty` when nothing waits; 409 `counter_paused`.")
+                          "404 `queue_empty` when nothing waits; 409 `counter_paused`, `stale_state`. "
+                          "The body is optional.",
+              body={"type": "object", "properties": {"expect_current": EXPECT_CURRENT}}, body_required=False)
 add_operation("/api/v1/counters/{id}/call", "post", summary="Call a given number out of turn (audited)",
               roles="counter, admin", ok_schema=_ref("Ticket"), errors=(409,), params=[path_param("id")],
               body={"type": "object", "required": ["number", "reason"], "properties": {
-                  "number": {"type": "string"}, "reason": {"type": "string", "minLength": 3}}})
+                  "number": {"type": "string"}, "reason": {"type": "string", "minLength": 3},
+                  "expect_current": EXPECT_CURRENT}})
 for _action, _summary in (("start", "The called visitor arrived: serving"),
                           ("recall", "Announce the current ticket again"),
                           ("finish", "Current ticket served"),
                           ("no-show", "Current ticket did not come")):
     add_operation(f"/api/v1/counters/{{id}}/{_action}", "post", summary=_summary, roles="counter, admin",
                   ok_schema=_ref("Ticket"), errors=(409,), params=[path_param("id")],
-                  description="409 `no_current_ticket` or `invalid_state`.")
+                  description="409 `no_current_ticket`, `invalid_state` or `stale_state`. The body is optional.",
+                  body={"type": "object", "properties": {"expect_current": EXPECT_CURRENT}}, body_required=False)
 add_operation("/api/v1/counters/{id}/transfer", "post", summary="Move the current ticket to another service",
               roles="counter, admin", ok_schema=_ref("Ticket"), errors=(409,), params=[path_param("id")],
               description="The visitor keeps the number and the original queue time. 409 `same_service`.",
               body={"type": "object", "properties": {
                   "service_id": {"type": "integer", "minimum": 1},
                   "counter_id": {"type": "integer", "minimum": 1,
-                                 "description": "Send to one counter (its service by default)."}}})
+                                 "description": "Send to one counter (its service by default)."},
+                  "expect_current": EXPECT_CURRENT}})
 add_operation("/api/v1/counters/{id}/pause", "post", summary="Pause a counter (break)", roles="counter, admin",
               ok_schema=_ref("Counter"), errors=(409,), params=[path_param("id")],
               body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}})

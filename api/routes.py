@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, g, jsonify, request
 
-from antre.queue import Outcome
+from antre.queue import UNCHECKED, Outcome
 from antre.rules import Invalid, NotFound
 from web.auth import require
 from web.context import antre
@@ -43,6 +43,23 @@ def _query_int(name: str, default: int, low: int, high: int) -> int:
         raise Invalid(f"invalid_{name}", f"{name} harus bilangan bulat. ({name} must be an integer.)") from None
     if not low <= value <= high:
         raise Invalid(f"invalid_{name}", f"{name} harus antara {low} dan {high}. ({name} out of range.)")
+    return value
+
+
+def _expect_current(body: dict[str, Any]) -> Any:
+    """Optional ``expect_current``: the ticket id (or null) the caller believes the counter holds.
+
+    When given and wrong, the action is refused with 409 ``stale_state``, so a
+    double click or a second browser tab never acts twice.
+    """
+    if "expect_current" not in body:
+        return UNCHECKED
+    value = body["expect_current"]
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not (0 < value < 2**62):
+        raise Invalid("invalid_expect_current",
+                      "expect_current harus id tiket atau null. (expect_current must be a ticket id or null.)")
     return value
 
 
@@ -127,13 +144,14 @@ def counter(counter_id: int) -> Any:
 @bp.get("/counters/<id:counter_id>/waiting")
 @require("counter", "admin")
 def counter_waiting(counter_id: int) -> Any:
-    return jsonify(antre().run(antre().queue.waiting_list, counter_id))
+    return jsonify(antre().run(antre().queue.waiting_list, counter_id, g.actor))
 
 
 @bp.post("/counters/<id:counter_id>/call-next")
 @require("counter", "admin")
 def call_next(counter_id: int) -> Any:
-    outcome = antre().change(antre().queue.call_next, counter_id, g.actor)
+    expect = _expect_current(json_body(required=False))
+    outcome = antre().change(antre().queue.call_next, counter_id, g.actor, expect_current=expect)
     if outcome.ticket is None:
         raise NotFound("queue_empty", "Tidak ada antrian yang menunggu. (Nothing is waiting.)")
     return jsonify(outcome.ticket)
@@ -144,13 +162,15 @@ def call_next(counter_id: int) -> Any:
 def call_specific(counter_id: int) -> Any:
     body = json_body()
     outcome = antre().change(
-        antre().queue.call_specific, counter_id, body.get("number"), body.get("reason"), g.actor
+        antre().queue.call_specific, counter_id, body.get("number"), body.get("reason"), g.actor,
+        expect_current=_expect_current(body),
     )
     return jsonify(outcome.ticket)
 
 
 def _counter_action(counter_id: int, method: str) -> Any:
-    outcome = antre().change(getattr(antre().queue, method), counter_id, g.actor)
+    expect = _expect_current(json_body(required=False))
+    outcome = antre().change(getattr(antre().queue, method), counter_id, g.actor, expect_current=expect)
     return jsonify(outcome.ticket)
 
 
@@ -185,7 +205,8 @@ def transfer(counter_id: int) -> Any:
     service_id = _int_field(body, "service_id", required="counter_id" not in body)
     to_counter = _int_field(body, "counter_id", required=False)
     outcome = antre().change(
-        antre().queue.transfer, counter_id, service_id=service_id, to_counter_id=to_counter, actor=g.actor
+        antre().queue.transfer, counter_id, service_id=service_id, to_counter_id=to_counter, actor=g.actor,
+        expect_current=_expect_current(body),
     )
     return jsonify(outcome.ticket)
 
