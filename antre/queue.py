@@ -643,9 +643,9 @@ class Queue:
     def call_specific(self, counter_id: int, number: str, reason: str, actor: Actor = SYSTEM,
                       expect_current: Any = UNCHECKED) -> Outcome:
         """Call a given waiting number out of turn; the reason is audited and flagged."""
-        if not isinstance(reason, str) or len(reason.strip()) < 3:
-            raise Invalid("reason_required", "Alasan wajib diisi. (A reason is required.)")
-        if not isinstance(number, str) or not number.strip():
+        if not isinstance(reason, str) or sum(not c.isspace() for c in reason) < 3 or len(reason) > 200:
+            raise Invalid("reason_required", "Alasan wajib diisi (min. 3 huruf). (A reason is required.)")
+        if not isinstance(number, str) or not number.strip() or len(number) > 16:
             raise Invalid("invalid_number", "Nomor antrian tidak sah. (Invalid ticket number.)")
         def op(db: sqlite_utils.Database) -> Any:
             counter = self._usable_counter(db, counter_id, actor)
@@ -809,7 +809,7 @@ class Queue:
     def set_counter_status(
         self, counter_id: int, paused: bool, reason: str = "", actor: Actor = SYSTEM
     ) -> dict[str, Any]:
-        if paused and (not isinstance(reason, str) or not reason.strip()):
+        if paused and (not isinstance(reason, str) or sum(not c.isspace() for c in reason) < 3 or len(reason) > 200):
             raise Invalid("reason_required", "Alasan istirahat wajib diisi. (A reason is required.)")
         def op(db: sqlite_utils.Database) -> Any:
             counter = self._usable_counter(db, counter_id, actor)

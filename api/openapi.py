@@ -159,6 +159,9 @@ SCHEMAS: dict[str, Any] = {
 
 PATHS: dict[str, dict[str, Any]] = {}
 
+#: a reason written by staff: at least three visible characters
+REASON = {"type": "string", "pattern": "\\S[\\s\\S]*\\S[\\s\\S]*\\S", "maxLength": 200}
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -265,7 +268,7 @@ add_operation("/api/v1/counters/{id}/call-next", "post", summary="Call the next 
 add_operation("/api/v1/counters/{id}/call", "post", summary="Call a given number out of turn (audited)",
               roles="counter, admin", ok_schema=_ref("Ticket"), errors=(409,), params=[path_param("id")],
               body={"type": "object", "required": ["number", "reason"], "properties": {
-                  "number": {"type": "string"}, "reason": {"type": "string", "minLength": 3},
+                  "number": {"type": "string", "pattern": "\\S", "maxLength": 16}, "reason": REASON,
                   "expect_current": EXPECT_CURRENT}})
 for _action, _summary in (("start", "The called visitor arrived: serving"),
                           ("recall", "Announce the current ticket again"),
@@ -285,13 +288,13 @@ add_operation("/api/v1/counters/{id}/transfer", "post", summary="Move the curren
                   "expect_current": EXPECT_CURRENT}})
 add_operation("/api/v1/counters/{id}/pause", "post", summary="Pause a counter (break)", roles="counter, admin",
               ok_schema=_ref("Counter"), errors=(409,), params=[path_param("id")],
-              body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}})
+              body={"type": "object", "required": ["reason"], "properties": {"reason": REASON}})
 add_operation("/api/v1/counters/{id}/resume", "post", summary="Resume a paused counter", roles="counter, admin",
               ok_schema=_ref("Counter"), errors=(409,), params=[path_param("id")])
 add_operation("/api/v1/events", "get", summary="Queue events in id order", roles="feed, admin",
               ok_schema={"type": "object", "required": ["events", "next"], "properties": {
                   "events": _array("Event"), "next": {"type": "integer"}}},
-              params=[query_param("after", {"type": "integer", "minimum": 0, "default": 0},
+              params=[query_param("after", {"type": "integer", "minimum": 0, "maximum": 2**62, "default": 0},
                                   "Return events with an id greater than this."),
                       query_param("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100})])
 add_operation("/api/v1/bookings", "post", summary="Register an online booking", roles="feed, admin", ok=201,

@@ -28,6 +28,8 @@ def _int_field(body: dict[str, Any], name: str, *, required: bool = True) -> int
     value = body.get(name)
     if value is None and not required:
         return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**62:
+        value = int(value)  # JSON has one number type: 7.0 is the integer 7
     if not isinstance(value, int) or isinstance(value, bool) or not (0 < value < 2**62):
         raise Invalid(f"invalid_{name}", f"{name} harus bilangan bulat positif. ({name} must be a positive integer.)")
     return value
@@ -296,6 +298,7 @@ def create_webhook() -> Any:
     if not isinstance(secret, str) or not (16 <= len(secret) <= 256):
         raise Invalid("invalid_secret", "secret harus 16–256 karakter. (secret must be 16–256 characters.)")
     store = antre().store
+    actor = g.actor.label  # read here: flask.g does not reach the worker thread below
 
     def create() -> dict[str, Any]:
         with store.write() as db:
@@ -304,7 +307,7 @@ def create_webhook() -> Any:
                 "INSERT INTO webhooks (url, secret, created_at, delivered_through) VALUES (?, ?, ?, ?)",
                 (url, secret, datetime.now(UTC).isoformat(), last),
             )
-            store.append_audit(db, actor=g.actor.label, action="webhook.created",
+            store.append_audit(db, actor=actor, action="webhook.created",
                                details={"url": url, "id": cur.lastrowid})
             return {"id": int(cur.lastrowid or 0), "url": url}
 
@@ -317,13 +320,9 @@ def list_webhooks() -> Any:
     store = antre().store
 
     def read() -> list[dict[str, Any]]:
+        from antre.webhooks import webhook_states
+
         with store.read() as db:
-            last = db.conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
-            return [
-                {"id": r["id"], "url": r["url"], "active": bool(r["active"]),
-                 "delivered_through": r["delivered_through"], "backlog": max(0, last - r["delivered_through"]),
-                 "last_error": r["last_error"], "last_success_at": r["last_success_at"]}
-                for r in db.conn.execute("SELECT * FROM webhooks ORDER BY id")
-            ]
+            return webhook_states(db)
 
     return jsonify(antre().run(read))

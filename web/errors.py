@@ -80,7 +80,11 @@ def register(app: Flask) -> None:
         if not wants_json(request):
             return exc
         code = HTTP_CODES.get(status, "error")
-        return error_response(status, code, exc.description or code)
+        response = error_response(status, code, exc.description or code)
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":  # e.g. Allow on a 405
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:
