@@ -369,7 +369,8 @@ def test_usb_print_with_an_explicit_timeout(usb_printer: FakeUsbDevice) -> None:
 @pytest.mark.parametrize(("fault", "expected"), [("none", S.OK), ("paper_out", S.PAPER_OUT), ("offline", S.OFFLINE)])
 def test_usb_status(usb_printer: FakeUsbDevice, fault: str, expected: PrinterStatus) -> None:
     usb_printer.printer.inject(fault)
-    assert open_printer("usb:04b8:0e15", timeout=1).status() is expected
+    with open_printer("usb:04b8:0e15", timeout=1) as printer:
+        assert printer.status() is expected
     reads = [t for t in usb_printer.transfers if t.kind == "read"]
     assert reads and all(t.endpoint == 0x82 and t.timeout for t in reads)
     assert all(t.timeout and 0 < t.timeout <= 1000 for t in usb_printer.transfers)
@@ -377,7 +378,8 @@ def test_usb_status(usb_printer: FakeUsbDevice, fault: str, expected: PrinterSta
 
 def test_usb_silent_printer_times_out(usb_printer: FakeUsbDevice) -> None:
     usb_printer.printer.inject("silent")
-    _, took = raises_within(PrinterTimeout, open_printer("usb:04b8:0e15", timeout=FAST).status)
+    with open_printer("usb:04b8:0e15", timeout=FAST) as printer:
+        _, took = raises_within(PrinterTimeout, printer.status)
     assert took < FAST + 0.5
 
 
@@ -390,6 +392,7 @@ def test_usb_not_plugged_in(usb_printer: FakeUsbDevice) -> None:
     usb_printer.plug["plugged"] = True  # type: ignore[attr-defined]
     printer.print_bytes(TICKET)  # found once plugged in
     assert len(usb_printer.printer.tickets) == 1
+    printer.close()
 
 
 def test_usb_write_timeout_then_reopen(usb_printer: FakeUsbDevice) -> None:
@@ -402,6 +405,7 @@ def test_usb_write_timeout_then_reopen(usb_printer: FakeUsbDevice) -> None:
     usb_printer.printer.set_delay(0)
     printer.print_bytes(TICKET)  # ...and opened again
     assert len(usb_printer.printer.tickets) == 2
+    printer.close()
 
 
 def test_usb_unplugged_while_in_use(usb_printer: FakeUsbDevice) -> None:
@@ -411,6 +415,7 @@ def test_usb_unplugged_while_in_use(usb_printer: FakeUsbDevice) -> None:
     with pytest.raises(PrinterOffline, match="No such device"):
         printer.print_bytes(TICKET)
     assert printer.status() is S.OFFLINE
+    printer.close()
 
 
 # ---------------------------------------------------------------- serial

@@ -271,5 +271,6 @@ print(json.dumps({{"ok": ok, "queued": queued, "took": took, "max_gap": max(gaps
     assert result["ok"]
     assert result["queued"] < 0.05
     # 8 calls of about 0.1 s of work each; the loop kept ticking meanwhile.
-    assert result["max_gap"] < 0.1, result
+    # (15 ms measured on an idle machine; 270 ms with the joining done on the loop.)
+    assert result["max_gap"] < 0.15, result
     assert result["ticks"] > result["took"] / 0.05, result

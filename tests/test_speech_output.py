@@ -26,7 +26,8 @@ def _clip(tmp_path: Path, name: str, seconds: float, freq: float = 500) -> Path:
     return audio.write_wav(tmp_path / f"{name}.wav", audio.tone(freq, seconds))
 
 
-def _assert_sequential(records: list) -> None:
+def _assert_sequential(records: object) -> None:
+    records = list(records)  # type: ignore[call-overload]
     for before, after in zip(records, records[1:], strict=False):
         assert before.ended <= after.started, (before, after)
 
@@ -59,7 +60,8 @@ def test_repeats_with_a_pause_between(tmp_path: Path) -> None:
     assert [(r.label, r.repeat) for r in player.history] == [
         ("a", 1), ("a", 2), ("b", 1), ("b", 2), ("b", 3),
     ]  # fmt: skip
-    gaps = [after.started - before.ended for before, after in zip(player.history, player.history[1:], strict=False)]
+    history = list(player.history)
+    gaps = [after.started - before.ended for before, after in zip(history, history[1:], strict=False)]
     assert all(g >= 0.09 for g in gaps), gaps
     assert out.max_active == 1
 

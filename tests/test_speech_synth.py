@@ -173,7 +173,7 @@ def test_espeak_failures(tmp_path: Path) -> None:
     with pytest.raises(SynthesisError, match="espeak-ng failed"):
         EspeakSynthesizer(voices={"id": "xx"}).synthesize("halo", "id", tmp_path / "x.wav")
     slow = tmp_path / "slow-espeak"
-    slow.write_text("#!/bin/sh\nsleep 5\n")
+    slow.write_text('#!/bin/sh\nif [ "$1" = --version ]; then echo 1.0; exit 0; fi\nsleep 5\n')
     slow.chmod(0o755)
     started = time.monotonic()
     with pytest.raises(SynthesisError, match="longer than"):
