@@ -12,9 +12,12 @@
 from printing.backends import Printer, backend_schemes, open_printer, register_backend
 from printing.status import PaperOut, PrinterError, PrinterOffline, PrinterStatus, PrinterTimeout
 from printing.ticket import TicketPrint, render_ticket
+from printing.worker import PrintJob, PrintWorker
 
 __all__ = [
     "PaperOut",
+    "PrintJob",
+    "PrintWorker",
     "Printer",
     "PrinterError",
     "PrinterOffline",

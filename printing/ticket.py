@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import textwrap
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -81,8 +81,8 @@ class TicketPrint:
     people_ahead: int
     eta_minutes: int | None
     issued_at: datetime
-    counters: list[str] = field(default_factory=list)
-    track_url: str = ""
+    counters: list[str]
+    track_url: str
     footer: str = ""
     lang: str = "id"
     priority: bool = False
