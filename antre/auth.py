@@ -121,35 +121,44 @@ def create_user(store: Store, username: str, password: str, role: str, *, displa
 def check_login(store: Store, username: str, password: str) -> dict[str, Any]:
     """Verify a staff log-in, with lock-out after repeated failures.
 
+    The password hash (scrypt, ~0.2 s here) is checked outside any transaction,
+    so a log-in never holds the database's write lock while hashing; the result
+    is then written in one short transaction that commits *before* a refusal is
+    raised (raised inside it, the refusal would roll back the failure count,
+    and with it the lock-out).
+
     Raises :class:`RuleError` (``login_failed`` or ``account_locked``).
     """
     username = (username or "").strip().lower()
-    now = datetime.now(UTC)
-    with store.write() as db:
+    with store.read() as db:
         row = db.conn.execute("SELECT * FROM users WHERE username = ? AND active = 1", (username,)).fetchone()
+    now = datetime.now(UTC)
+    if row is not None and row["locked_until"] and datetime.fromisoformat(row["locked_until"]) > now:
+        raise RuleError(
+            "account_locked",
+            "Akun dikunci sementara karena terlalu banyak percobaan. Coba lagi nanti. (Account locked.)",
+        )
+    # An unknown name costs the same work as a real check, so timing does not tell which names exist.
+    ok = check_password_hash(_DUMMY_HASH if row is None else row["password_hash"], password or "") and row is not None
+    with store.write() as db:
         if row is None:
-            # Same work as a real check, so timing does not tell which names exist.
-            check_password_hash(_DUMMY_HASH, password or "")
             store.append_audit(db, actor=f"user:{username}", action="login.failed", details={"reason": "unknown"})
-            raise RuleError("login_failed", "Nama pengguna atau kata sandi salah. (Wrong username or password.)")
-        if row["locked_until"] and datetime.fromisoformat(row["locked_until"]) > now:
-            raise RuleError(
-                "account_locked",
-                "Akun dikunci sementara karena terlalu banyak percobaan. Coba lagi nanti. (Account locked.)",
-            )
-        if not check_password_hash(row["password_hash"], password or ""):
-            failed = row["failed_logins"] + 1
+        elif not ok:
+            db.conn.execute("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?", (row["id"],))
+            failed = db.conn.execute("SELECT failed_logins FROM users WHERE id = ?", (row["id"],)).fetchone()[0]
             locked = (now + timedelta(minutes=LOCK_MINUTES)).isoformat() if failed >= LOCK_AFTER else None
-            db.conn.execute(
-                "UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?",
-                (0 if locked else failed, locked, row["id"]),
-            )
+            if locked:
+                db.conn.execute(
+                    "UPDATE users SET failed_logins = 0, locked_until = ? WHERE id = ?", (locked, row["id"])
+                )
             store.append_audit(db, actor=f"user:{username}", action="login.failed",
                                details={"reason": "password", "locked": bool(locked)})
-            raise RuleError("login_failed", "Nama pengguna atau kata sandi salah. (Wrong username or password.)")
-        db.conn.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", (row["id"],))
-        store.append_audit(db, actor=f"user:{username}", action="login.ok", details={})
-        return {k: row[k] for k in ("id", "username", "display_name", "role", "tenant_id")}
+        else:
+            db.conn.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", (row["id"],))
+            store.append_audit(db, actor=f"user:{username}", action="login.ok", details={})
+    if not ok:
+        raise RuleError("login_failed", "Nama pengguna atau kata sandi salah. (Wrong username or password.)")
+    return {k: row[k] for k in ("id", "username", "display_name", "role", "tenant_id")}
 
 
 def get_user(store: Store, user_id: int) -> dict[str, Any] | None:

@@ -46,7 +46,7 @@ import sqlite_utils
 
 from antre import auth
 from antre.queue import Actor, Queue
-from antre.rules import Forbidden, Invalid, NotFound, RuleError
+from antre.rules import Forbidden, Invalid, RuleError
 
 HOLD_HOURS = 12
 LOGIN_WINDOW_SECONDS = 15 * 60
@@ -405,6 +405,8 @@ def desk(queue: Queue, counter_id: int, actor: Actor) -> dict[str, Any]:
         return {
             "counter_id": counter["id"],
             "name": counter["name"],
+            "status": counter["status"],
+            "pause_reason": counter["pause_reason"],
             "day": queue.today(),
             "holder": None if row is None else _hold_view(queue, row)["user"],
             "taken_at": None if row is None else queue.local_iso(row["taken_at"]),
@@ -428,9 +430,11 @@ def overview(queue: Queue, actor: Actor) -> list[dict[str, Any]]:
         held = {r["counter_id"]: _hold_view(queue, r) for r in db.conn.execute(_HOLDS_SQL, (_cutoff(queue),))}
         out = []
         for c in db.conn.execute(
-            "SELECT c.id, c.name, c.zone, c.status, c.pause_reason, t.number, t.status AS ticket_status "
+            "SELECT c.*, t.number, t.status AS ticket_status "
             "FROM counters c LEFT JOIN tickets t ON t.id = c.current_ticket_id ORDER BY c.sort, c.id"
         ):
+            if not dict(c).get("active", 1):  # a retired counter (admin) leaves the lists
+                continue
             mine = services.get(c["id"], [])
             tenant_ids = sorted({s["tenant_id"] for s in mine})
             if actor.tenant_id is not None and actor.tenant_id not in tenant_ids:
@@ -449,10 +453,3 @@ def overview(queue: Queue, actor: Actor) -> list[dict[str, Any]]:
                 "mine": hold is not None and hold["user"]["id"] == actor.user_id,
             })
         return out
-
-
-def staff_user(store: Any, user_id: int) -> dict[str, Any]:
-    user = auth.get_user(store, user_id)
-    if user is None:
-        raise NotFound("user_not_found", "Pengguna tidak ditemukan. (User not found.)")
-    return user
