@@ -40,8 +40,23 @@ def call_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     if gevent_active():
         import gevent
 
-        return gevent.get_hub().threadpool.apply(fn, args, kwargs)
+        ok, value = gevent.get_hub().threadpool.apply(_capture, (fn, args, kwargs))
+        if ok:
+            return value
+        raise value
     return fn(*args, **kwargs)
+
+
+def _capture(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[bool, Any]:
+    """Hand an exception back to the caller as a value.
+
+    gevent's thread pool would otherwise also print every exception it
+    carries (a refused ticket is a normal answer, not an error to log).
+    """
+    try:
+        return True, fn(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - re-raised in the calling greenlet
+        return False, exc
 
 
 def spawn(fn: Callable[..., Any], *args: Any, name: str = "antre-worker") -> Any:
@@ -101,13 +116,16 @@ class SingleThreadWorker:
                 return future.result(timeout=timeout)
             except concurrent.futures.TimeoutError as exc:
                 raise TimeoutError(f"{self.name}: no answer in {timeout} s") from exc
-        result = pool.spawn(fn, *args)
+        result = pool.spawn(_capture, fn, args, {})
         import gevent
 
         try:
-            return result.get(timeout=timeout)
+            ok, value = result.get(timeout=timeout)
         except gevent.Timeout as exc:
             raise TimeoutError(f"{self.name}: no answer in {timeout} s") from exc
+        if ok:
+            return value
+        raise value
 
     def close(self) -> None:
         with self._lock:

@@ -246,7 +246,7 @@ add_operation(
     body={"type": "object", "required": ["service_id"], "properties": {
         "service_id": {"type": "integer", "minimum": 1}, "priority": {"type": "boolean", "default": False},
         "lang": {"enum": ["id", "en"], "default": "id"},
-        "priority_reason": {"type": "string", "maxLength": 40,
+        "priority_reason": {"type": ["string", "null"], "maxLength": 40,
                             "description": "disabled, elderly, pregnant or child (audited)"}}},
 )
 add_operation("/api/v1/tickets/{id}", "get", summary="A ticket", roles="any token", ok_schema=_ref("Ticket"),

@@ -59,6 +59,8 @@ def _expect_current(body: dict[str, Any]) -> Any:
     value = body["expect_current"]
     if value is None:
         return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**62:
+        value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not (0 < value < 2**62):
         raise Invalid("invalid_expect_current",
                       "expect_current harus id tiket atau null. (expect_current must be a ticket id or null.)")
