@@ -11,6 +11,7 @@ reload (the kiosk) get both languages of their strings through
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def compile_catalogs(target: Path) -> list[str]:
             mo.parent.mkdir(parents=True, exist_ok=True)
             with po.open("rb") as f:
                 catalog = read_po(f, locale="en")
-            tmp = mo.with_suffix(".tmp")
+            tmp = mo.with_suffix(f".{os.getpid()}.tmp")  # several processes may start at once
             with tmp.open("wb") as f:
                 write_mo(f, catalog)
             tmp.replace(mo)
