@@ -347,6 +347,7 @@ def test_print_job_validation() -> None:
         PrintWorker(Results()).submit(("j", "virtual", b"x"))  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_under_gevent_monkey_patching() -> None:
     """Same worker in a patched process: the event loop never stalls and nothing crashes at exit."""
     script = ROOT / "tests" / "printing_support" / "gevent_worker_check.py"
