@@ -364,8 +364,15 @@ def _register_optional_commands() -> None:
     try:
         from antre.doctor import doctor_command
     except ImportError:
-        return
-    cli.add_command(doctor_command, "doctor")
+        pass
+    else:
+        cli.add_command(doctor_command, "doctor")
+    try:
+        from kiosk.agent import print_agent_command
+    except ImportError:
+        pass
+    else:
+        cli.add_command(print_agent_command, "print-agent")
 
 
 _register_optional_commands()
