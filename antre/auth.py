@@ -43,21 +43,30 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def create_token(store: Store, role: str, name: str) -> str:
+def create_token(store: Store, role: str, name: str, *, actor: str = "cli", device: str | None = None) -> str:
     """Make a bearer token; only its hash is kept.  Returns the token."""
+    with store.write() as db:
+        token, _token_id = insert_token(store, db, role, name, actor=actor, device=device)
+    return token
+
+
+def insert_token(store: Store, db: Any, role: str, name: str, *, actor: str = "cli",
+                 device: str | None = None) -> tuple[str, int]:
+    """Make a token inside the caller's transaction (with its audit row).  Returns (token, id)."""
     if role not in TOKEN_ROLES:
         raise Invalid("invalid_role", f"Peran harus salah satu dari {', '.join(TOKEN_ROLES)}.")
     name = (name or "").strip()
     if not name or len(name) > 80:
         raise Invalid("invalid_name", "Nama token wajib diisi (maks. 80 huruf). (A token name is required.)")
     token = "antre_" + secrets.token_urlsafe(32)
-    with store.write() as db:
-        db.conn.execute(
-            "INSERT INTO tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
-            (name, role, hash_token(token), _now()),
-        )
-        store.append_audit(db, actor="cli", action="token.created", details={"name": name, "role": role})
-    return token
+    cur = db.conn.execute(
+        "INSERT INTO tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
+        (name, role, hash_token(token), _now()),
+    )
+    token_id = int(cur.lastrowid or 0)
+    store.append_audit(db, actor=actor, device=device, action="token.created",
+                       details={"name": name, "role": role, "token_id": token_id})
+    return token, token_id
 
 
 def verify_token(store: Store, token: str) -> TokenInfo | None:
@@ -78,10 +87,10 @@ def token_by_id(store: Store, token_id: int) -> TokenInfo | None:
     return None if row is None else TokenInfo(row["id"], row["name"], row["role"])
 
 
-def revoke_token(store: Store, token_id: int, actor: str = "admin") -> None:
+def revoke_token(store: Store, token_id: int, actor: str = "admin", device: str | None = None) -> None:
     with store.write() as db:
         db.conn.execute("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (_now(), token_id))
-        store.append_audit(db, actor=actor, action="token.revoked", details={"token_id": token_id})
+        store.append_audit(db, actor=actor, device=device, action="token.revoked", details={"token_id": token_id})
 
 
 def list_tokens(store: Store) -> list[dict[str, Any]]:
@@ -94,7 +103,7 @@ def list_tokens(store: Store) -> list[dict[str, Any]]:
 
 
 def create_user(store: Store, username: str, password: str, role: str, *, display_name: str = "",
-                tenant_id: int | None = None, actor: str = "cli") -> int:
+                tenant_id: int | None = None, actor: str = "cli", device: str | None = None) -> int:
     username = (username or "").strip().lower()
     if not USERNAME_RE.match(username):
         raise Invalid("invalid_username", "Nama pengguna: 3–32 huruf kecil, angka, titik, garis. (Invalid username.)")
@@ -114,7 +123,8 @@ def create_user(store: Store, username: str, password: str, role: str, *, displa
             (username, display_name or username, generate_password_hash(password, method="scrypt"), role,
              tenant_id, _now()),
         )
-        store.append_audit(db, actor=actor, action="user.created", details={"username": username, "role": role})
+        store.append_audit(db, actor=actor, device=device, action="user.created",
+                           details={"username": username, "role": role})
         return int(cur.lastrowid or 0)
 
 

@@ -44,6 +44,10 @@ class Publisher:
         self._pending: set[int] = set()
         self._flush_scheduled = False
         self._lock = threading.Lock()
+        self._config_pending: set[str] = set()
+        self._config_scheduled = False
+        #: in-process hooks called with the set of changed areas after a configuration change
+        self.config_listeners: list[Callable[[set[str]], None]] = []
 
     def on_outcome(self, outcome: Outcome) -> None:
         queue = self.antre.queue
@@ -120,13 +124,66 @@ class Publisher:
         for change in changes:
             socketio.emit("queue:changed", change, to=["displays:all", "displays", "kiosks", "staff"])
 
+    def config_changed(self, what: set[str] | frozenset[str]) -> None:
+        """After an admin change (tenants, services, counters, settings, ...): tell every
+        client ``config:changed`` {what, settings}, then send fresh ``queue:state``
+        snapshots, so kiosks and displays redraw without a restart.  Coalesced like
+        ``queue:changed``: a burst of edits costs one refresh."""
+        with self._lock:
+            self._config_pending |= set(what)
+            if self._config_scheduled:
+                return
+            self._config_scheduled = True
+        spawn(self._flush_config, name="antre-config-changed")
+
+    def _flush_config(self) -> None:
+        sleep(COALESCE_SECONDS)
+        with self._lock:
+            what, self._config_pending = self._config_pending, set()
+            self._config_scheduled = False
+        for listener in list(self.config_listeners):
+            try:
+                listener(what)
+            except Exception:  # noqa: BLE001 - one broken hook must not stop the refresh
+                log.exception("config listener failed")
+        try:
+            from antre.config import public_settings
+
+            queue = self.antre.queue
+            settings = call_blocking(public_settings, self.antre.store)
+            socketio.emit("config:changed", {"what": sorted(what), "settings": settings})
+            socketio.emit("queue:state", call_blocking(queue.display_state, None), to=["displays:all", "staff"])
+            for zone in call_blocking(queue.zones):
+                socketio.emit("queue:state", call_blocking(queue.display_state, zone), to=f"zone:{zone}")
+            socketio.emit("queue:state", {"services": call_blocking(queue.services),
+                                          "tenants": call_blocking(queue.tenants)}, to="kiosks")
+        except Exception:  # noqa: BLE001 - clients still re-fetch on their next reconnect
+            log.exception("config:changed failed")
+
+
+def drop_token(token_id: int) -> None:
+    """A token was revoked: ``device:revoked`` to its sockets, then disconnect them.
+
+    Sockets of this process are disconnected; with several processes the
+    others' sockets get the event (a room through the message queue), and
+    their reconnection is refused since the token no longer verifies.
+    """
+    socketio.emit("device:revoked", {"token_id": token_id}, to=f"token:{token_id}")
+    for sid, who in list(_clients.items()):
+        if who.get("token_id") == token_id:
+            try:
+                socketio.server.disconnect(sid, namespace="/")
+            except Exception:  # noqa: BLE001 - already gone
+                log.debug("disconnect of %s failed", sid, exc_info=True)
+
 
 def _principal_from_auth(app_antre: Antre, auth: Any) -> dict[str, Any] | None:
     """Who is connecting: a device token, a ticket's tracking token, or a session."""
     store = app_antre.store
     if isinstance(auth, dict) and isinstance(auth.get("token"), str):
         info = call_blocking(core_auth.verify_token, store, auth["token"])
-        return None if info is None else {"kind": "token", "role": info.role, "name": info.name}
+        return None if info is None else {"kind": "token", "role": info.role, "name": info.name,
+                                          "token_id": info.id}
     if isinstance(auth, dict) and isinstance(auth.get("track"), str):
         try:
             ticket = call_blocking(app_antre.queue.ticket_by_token, auth["track"])
@@ -140,7 +197,7 @@ def _principal_from_auth(app_antre: Antre, auth: Any) -> dict[str, Any] | None:
     if session.get("device_token_id"):
         info = call_blocking(core_auth.token_by_id, store, int(session["device_token_id"]))
         if info is not None:
-            return {"kind": "device", "role": info.role, "name": info.name}
+            return {"kind": "device", "role": info.role, "name": info.name, "token_id": info.id}
     return None
 
 
@@ -160,6 +217,8 @@ def init_push(app_antre: Antre) -> None:
         who["zone"] = zone or None
         _clients[sid] = who
         role = who["role"]
+        if who.get("token_id") is not None:
+            join_room(f"token:{who['token_id']}")
         if who["kind"] == "track":
             join_room(f"ticket:{who['ticket_id']}")
             emit("queue:state", _track_state(app_antre, who["ticket_id"]))
