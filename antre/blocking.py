@@ -18,6 +18,7 @@ its whole duration.  The helpers here are the one way Antre runs such work:
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import sys
 import threading
 from collections.abc import Callable
@@ -134,8 +135,21 @@ class SingleThreadWorker:
             return
         if isinstance(pool, concurrent.futures.ThreadPoolExecutor):
             pool.shutdown(wait=False, cancel_futures=True)
-        else:
-            pool.kill()
+            return
+        # A pool thread that used a socket has a gevent hub of its own; killing
+        # the pool without destroying that hub from inside its thread crashes
+        # the interpreter at exit about half the time.
+        with contextlib.suppress(Exception):  # closing must not fail
+            pool.apply(_destroy_thread_hub)
+        pool.kill()
+
+
+def _destroy_thread_hub() -> None:
+    from gevent.hub import get_hub_if_exists
+
+    hub = get_hub_if_exists()
+    if hub is not None:
+        hub.destroy(destroy_loop=True)
 
 
 def native_lock() -> Any:

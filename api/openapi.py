@@ -244,7 +244,8 @@ add_operation(
     errors=(404, 409),
     description="404 `service_not_found`; 409 `service_closed` (with `details.opens_at`) or `quota_reached`.",
     body={"type": "object", "required": ["service_id"], "properties": {
-        "service_id": {"type": "integer", "minimum": 1}, "priority": {"type": "boolean", "default": False},
+        "service_id": {"type": "integer", "minimum": 1, "maximum": 2**62 - 1},
+        "priority": {"type": "boolean", "default": False},
         "lang": {"enum": ["id", "en"], "default": "id"},
         "priority_reason": {"type": ["string", "null"], "maxLength": 40,
                             "description": "disabled, elderly, pregnant or child (audited)"}}},
@@ -281,9 +282,10 @@ for _action, _summary in (("start", "The called visitor arrived: serving"),
 add_operation("/api/v1/counters/{id}/transfer", "post", summary="Move the current ticket to another service",
               roles="counter, admin", ok_schema=_ref("Ticket"), errors=(409,), params=[path_param("id")],
               description="The visitor keeps the number and the original queue time. 409 `same_service`.",
-              body={"type": "object", "properties": {
-                  "service_id": {"type": "integer", "minimum": 1},
-                  "counter_id": {"type": "integer", "minimum": 1,
+              body={"type": "object", "anyOf": [{"required": ["service_id"]}, {"required": ["counter_id"]}],
+                    "properties": {
+                  "service_id": {"type": "integer", "minimum": 1, "maximum": 2**62 - 1},
+                  "counter_id": {"type": "integer", "minimum": 1, "maximum": 2**62 - 1,
                                  "description": "Send to one counter (its service by default)."},
                   "expect_current": EXPECT_CURRENT}})
 add_operation("/api/v1/counters/{id}/pause", "post", summary="Pause a counter (break)", roles="counter, admin",
@@ -301,7 +303,7 @@ add_operation("/api/v1/bookings", "post", summary="Register an online booking", 
               ok_schema=_ref("Booking"), errors=(404, 409),
               body={"type": "object", "required": ["code", "service_id", "slot_start"], "properties": {
                   "code": {"type": "string", "pattern": "^[A-Za-z0-9]{4,32}$"},
-                  "service_id": {"type": "integer", "minimum": 1},
+                  "service_id": {"type": "integer", "minimum": 1, "maximum": 2**62 - 1},
                   "slot_start": {"type": "string", "format": "date-time"},
                   "name": {"type": "string", "maxLength": 120}}})
 add_operation("/api/v1/bookings/{code}", "get", summary="A booking", roles="feed, admin, kiosk",
