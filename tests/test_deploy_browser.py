@@ -178,7 +178,7 @@ def kiosk(tmp_path: Path) -> Iterator[Kiosk]:
         "ANTRE_AWAY_AFTER": "2",
         "ANTRE_DEVTOOLS_PORT": str(free_port()),
         # Long enough for the stand-in browser to start on a busy machine.
-        "ANTRE_DEVTOOLS_GRACE": "2",
+        "ANTRE_DEVTOOLS_GRACE": "3",
         "ANTRE_LOG": "stderr",
         "FAKE_STATE": str(state),
     }
@@ -341,10 +341,20 @@ def test_survives_the_settings_file_being_rewritten(kiosk: Kiosk) -> None:
             last = kiosk.launches()[-1]
             return last["argv"][-1] == page and alive(last["pid"])
 
-        kiosk.wait("the server page again", settled)
-        count = len(kiosk.launches())
-        time.sleep(1.0)
-        assert len(kiosk.launches()) == count and settled()
+        # A round that read the file mid-churn may act after it: wait until the
+        # server page has stayed up, unchanged, for a while.
+        seen: list[tuple[int, float]] = []
+
+        def stable() -> bool:
+            if not settled():
+                seen.clear()
+                return False
+            count = len(kiosk.launches())
+            if not seen or seen[0][0] != count:
+                seen[:] = [(count, time.monotonic())]
+            return time.monotonic() - seen[0][1] >= 2.0
+
+        kiosk.wait("the server page to stay up", stable)
         assert proc.poll() is None
     finally:
         health.close()

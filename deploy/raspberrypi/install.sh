@@ -400,6 +400,11 @@ install_server() {
   if [ "$WITH_REDIS" = 1 ]; then pkgs+=(redis-server); fi
   install_packages "${pkgs[@]}"
 
+  if [ "$DRY_RUN" = 0 ] && [ -z "$ROOT" ] \
+      && ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    die "Antre needs Python 3.11 or newer (Raspberry Pi OS Bookworm, Debian 12, Ubuntu 24.04)"
+  fi
+
   step "System user $SERVICE_USER"
   ensure_service_user
 
@@ -409,6 +414,8 @@ install_server() {
   ensure_dir "$DATA_DIR" 0750 "$SERVICE_USER:$SERVICE_USER"
   ensure_dir "$BACKUP_DIR" 0750 "$SERVICE_USER:$SERVICE_USER"
   ensure_dir /etc/antre 0755
+  # Files someone made as root in the data folder would stop the service.
+  sys_run chown -R "$SERVICE_USER:$SERVICE_USER" "$DATA_DIR"
 
   if [ "$UPGRADE" = 1 ]; then
     step "Backup of the database before the upgrade"
@@ -419,6 +426,8 @@ install_server() {
   install_app
   step "Python virtual environment in $PREFIX/venv"
   install_venv
+  # The service cannot write to $PREFIX (ProtectSystem=strict): compile now.
+  sys_run "$PREFIX/venv/bin/python" -m compileall -q "$PREFIX/app"
   step "Browser packages (npm ci --omit=dev)"
   install_node_modules
 
