@@ -42,6 +42,7 @@ DEFAULT_MAX_BYTES = 200 * 1024 * 1024  # about 1,100 sentences of 4 s
 DEFAULT_MAX_AGE_S = 30 * 24 * 3600
 STALE_TEMP_S = 3600
 PARTS_DIR = "parts"
+MAX_ERRORS = 1000  # failures remembered per key (oldest forgotten first)
 
 
 class AnnouncementAudio:
@@ -149,6 +150,8 @@ class AnnouncementAudio:
                 self._make(announcement, path)
             except Exception as exc:
                 self.stats["failed"] += 1
+                if len(self.errors) >= MAX_ERRORS:
+                    self.errors.pop(next(iter(self.errors)))
                 self.errors[key] = f"{type(exc).__name__}: {exc}"
                 raise
             self.errors.pop(key, None)

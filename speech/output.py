@@ -22,6 +22,7 @@ import subprocess
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,6 +149,7 @@ def create_output(name: str = "aplay", **options: Any) -> AudioOutput:
 
 Source = Path | Callable[[], Path]
 IDLE_EXIT_S = 30.0
+HISTORY = 1000  # most recent plays kept for status pages and tests
 
 
 class AnnouncementPlayer:
@@ -169,7 +171,7 @@ class AnnouncementPlayer:
         self.pause_s = pause_s
         self.retry_pause_s = retry_pause_s
         self.name = name
-        self.history: list[PlayRecord] = []
+        self.history: deque[PlayRecord] = deque(maxlen=HISTORY)
         self._queue: queue.Queue[tuple[int, Source, int, str]] = queue.Queue()
         self._seq = itertools.count(1)
         self._lock = threading.Lock()

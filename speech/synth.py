@@ -137,10 +137,10 @@ class EspeakSynthesizer(Synthesizer):
         self.rate = int(rate)
         self.voices = {**DEFAULT_VOICES, **(voices or {})}
         self.timeout = timeout
+        self.version = _espeak_version(found)  # now, not on a request's path
 
     def fingerprint(self, lang: str) -> str:
-        version = _espeak_version(self.binary)
-        return f"espeak-ng {version}|voice={self.voices.get(lang)}|rate={self.rate}"
+        return f"espeak-ng {self.version}|voice={self.voices.get(lang)}|rate={self.rate}"
 
     def synthesize(self, text: str, lang: str, out_path: Path) -> Path:
         self._check(text, lang)
@@ -288,12 +288,14 @@ def _wait_for_wav(
 ) -> Path:
     """Wait until ``path`` is a complete WAV whose size has stopped changing.
 
-    ``settled`` means the writer is known to be done (espeak_Synchronize has
-    returned), so a valid WAV is accepted at the first look.  Raises
+    ``settled`` means the writer should be done (espeak_Synchronize has
+    returned): one unchanged size over a 2 ms look is then enough.  Raises
     :class:`EmptyWavError` at once for a finished WAV with no samples and
     :class:`SynthesisError` after ``wait_s``.
     """
     deadline = time.monotonic() + wait_s
+    if settled:
+        poll_s = min(poll_s, 0.002)
     last_size = -1
     stable = 0
     while True:
@@ -301,7 +303,7 @@ def _wait_for_wav(
             size = path.stat().st_size
         except FileNotFoundError:
             size = -1
-        if size >= 44 and (size == last_size or settled):
+        if size >= 44 and size == last_size:
             stable += 1
             if stable >= (1 if settled else 2):
                 try:
@@ -370,6 +372,10 @@ class Pyttsx3Synthesizer(Synthesizer):
         except Exception as exc:  # noqa: BLE001 - any init failure means "use a fallback"
             raise SynthesisError(f"pyttsx3 cannot start: {exc!r}") from exc
         self._voice_ids: dict[str, str] = {}
+        self.engine_label = self.driver
+        if self.driver == "espeak":
+            binary = find_espeak()
+            self.engine_label += f" espeak-ng {_espeak_version(binary) if binary else 'lib'}"
         # On Linux pyttsx3 *is* espeak-ng; the CLI speaks with the same voice,
         # so it may stand in for a stuck engine without changing the sound.
         self._cli: EspeakSynthesizer | None = None
@@ -384,7 +390,7 @@ class Pyttsx3Synthesizer(Synthesizer):
         return self._voice_ids[lang]
 
     def fingerprint(self, lang: str) -> str:
-        return f"pyttsx3 {self.driver}|voice={self.voices.get(lang)}|rate={self.rate}"
+        return f"pyttsx3 {self.engine_label}|voice={self.voices.get(lang)}|rate={self.rate}"
 
     def synthesize(self, text: str, lang: str, out_path: Path) -> Path:
         self._check(text, lang)
