@@ -1,0 +1,1 @@
+"""Benchmarks: each prints its figures; the README quotes them."""
