@@ -30,5 +30,8 @@ from admin import audit, devices, home, login, settings, setup, staff  # noqa: E
 from admin.pairing import pair_bp  # noqa: E402
 
 
-def init_app(app: Flask, _antre: Any) -> None:
+def init_app(app: Flask, app_antre: Any) -> None:
+    from antre.config import refuse_inactive_counter
+
     app.register_blueprint(pair_bp)
+    app_antre.queue.counter_guards.append(refuse_inactive_counter)

@@ -1086,6 +1086,13 @@ class Config:
 # ------------------------------------------------------------- shared helpers
 
 
+def refuse_inactive_counter(_db: sqlite_utils.Database, counter: Mapping[str, Any], _actor: Actor) -> None:
+    """A queue counter guard (``Queue.counter_guards``): a retired counter takes no action."""
+    if not counter.get("active", 1):
+        raise RuleError("counter_inactive", f"{counter.get('name', 'Loket')} sudah dinonaktifkan oleh admin. "
+                                            "(This counter was deactivated by the admin.)")
+
+
 def clean_voice(value: Any) -> dict[str, Any]:
     """The ``voice`` setting: how calls are spoken (see :data:`VOICE_DEFAULTS`)."""
     if not isinstance(value, Mapping):

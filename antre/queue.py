@@ -209,38 +209,17 @@ class Queue:
             samples[r[0]].append(float(r[1]))
         return samples
 
-    def _mean_for(self, db: sqlite_utils.Database, service: dict[str, Any]) -> float:
-        rows = db.conn.execute(
-            "SELECT (julianday(finished_at) - julianday(called_at)) * 86400.0 FROM tickets "
-            "WHERE service_id = ? AND day = ? AND status = 'served' AND called_at IS NOT NULL "
-            "ORDER BY finished_at DESC LIMIT ?",
-            (service["id"], self.today(), RECENT_SAMPLES),
-        ).fetchall()
-        return rules.mean_service_seconds([r[0] for r in rows], service["standard_minutes"])
-
-    def _open_counter_count(self, db: sqlite_utils.Database, service_id: int) -> int:
-        return db.conn.execute(
-            "SELECT COUNT(*) FROM counter_services cs JOIN counters c ON c.id = cs.counter_id "
-            "WHERE cs.service_id = ? AND c.status = 'open'",
-            (service_id,),
-        ).fetchone()[0]
-
-    def _position(self, db: sqlite_utils.Database, t: dict[str, Any], service: dict[str, Any]) -> int:
-        # One pass over the covering index tickets_queue, whatever the rule.
-        normals_ahead = prios_ahead = normals = prios = 0
-        for priority, total, ahead in db.conn.execute(
-            "SELECT priority, COUNT(*), COALESCE(SUM(queue_at < :q OR (queue_at = :q AND id < :id)), 0) "
-            "FROM tickets WHERE service_id = :s AND status = 'waiting' AND day = :day AND id != :id "
-            "GROUP BY priority",
-            {"q": t["queue_at"], "id": t["id"], "s": service["id"], "day": self.today()},
-        ):
-            if priority:
-                prios, prios_ahead = total, ahead
-            else:
-                normals, normals_ahead = total, ahead
-        counts = (normals_ahead, prios_ahead, normals, prios)
+    def _waiting_figures(self, db: sqlite_utils.Database, t: dict[str, Any],
+                         service: dict[str, Any]) -> tuple[int, int]:
+        """(position, eta_minutes) of a waiting ticket."""
+        row = db.conn.execute(self._WAITING_FIGURES, {
+            "q": t["queue_at"], "id": t["id"], "s": service["id"], "day": self.today(), "n": RECENT_SAMPLES,
+        }).fetchone()
+        normals_ahead, prios_ahead, normals, prios, streak, open_counters, samples = row
         rule = rules.PriorityRule.parse(service["priority_rule"])
-        return rules.position(rule, self._streak(db, service["id"]), bool(t["priority"]), *counts)
+        position = rules.position(rule, streak or 0, bool(t["priority"]), normals_ahead, prios_ahead, normals, prios)
+        mean = rules.mean_service_seconds(json.loads(samples or "[]"), service["standard_minutes"])
+        return position, rules.eta_minutes(position, mean, open_counters)
 
     def serialize(self, db: sqlite_utils.Database, t: dict[str, Any],
                   service: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -249,10 +228,7 @@ class Queue:
         if t["status"] == rules.WAITING:
             if service is None or service["id"] != t["service_id"]:
                 service = self._service(db, t["service_id"])
-            position = self._position(db, t, service)
-            eta = rules.eta_minutes(
-                position, self._mean_for(db, service), self._open_counter_count(db, service["id"])
-            )
+            position, eta = self._waiting_figures(db, t, service)
         return {
             "id": t["id"],
             "number": t["number"],
@@ -269,9 +245,10 @@ class Queue:
 
     def _event(self, db: sqlite_utils.Database, action: str, ticket_id: int, now: str, actor: Actor,
                *, counter_id: int | None = None, details: dict[str, Any] | None = None,
-               outcome: Outcome, service: dict[str, Any] | None = None) -> dict[str, Any]:
+               outcome: Outcome, service: dict[str, Any] | None = None,
+               row: dict[str, Any] | None = None) -> dict[str, Any]:
         """Write the event and the audit row of one state change."""
-        t = self._ticket_row(db, ticket_id)
+        t = row if row is not None else self._ticket_row(db, ticket_id)
         payload = self.serialize(db, t, service)
         type_ = rules.EVENT_TYPES[action]
         occurred = self.local_iso(now)
@@ -375,7 +352,7 @@ class Queue:
 
     def counters(self) -> list[dict[str, Any]]:
         with self.store.read() as db:
-            ids = [r[0] for r in db.conn.execute("SELECT id FROM counters ORDER BY sort, id")]
+            ids = [r[0] for r in db.conn.execute("SELECT id FROM counters WHERE active = 1 ORDER BY sort, id")]
             return [self._counter_view(db, self._counter(db, i)) for i in ids]
 
     def counter(self, counter_id: int) -> dict[str, Any]:
@@ -397,7 +374,7 @@ class Queue:
                  "current_number": r["number"]}
                 for r in db.conn.execute(
                     "SELECT c.id, c.name, c.zone, c.status, t.number FROM counters c "
-                    "LEFT JOIN tickets t ON t.id = c.current_ticket_id ORDER BY c.sort, c.id"
+                    "LEFT JOIN tickets t ON t.id = c.current_ticket_id WHERE c.active = 1 ORDER BY c.sort, c.id"
                 )
             ]
         return {
@@ -526,7 +503,7 @@ class Queue:
         cur = db.conn.execute(
             "INSERT INTO tickets (day, origin_service_id, seq, number, service_id, priority, priority_reason, "
             "status, source, booking_code, lang, issued_at, queue_at, track_token, device) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?) RETURNING *",
             (
                 today, service["id"], seq, rules.format_number(service["code"], seq), service["id"],
                 int(priority), priority_reason if priority else None, source, booking_code, lang, now,
@@ -539,8 +516,8 @@ class Queue:
             details["priority_reason"] = priority_reason or "unspecified"
         if booking_code:
             details["booking_code"] = booking_code
-        self._event(db, "issue", int(cur.lastrowid or 0), now, actor, details=details, outcome=outcome,
-                    service=service)
+        row = dict(cur.fetchone())
+        self._event(db, "issue", row["id"], now, actor, details=details, outcome=outcome, service=service, row=row)
         return outcome
 
     def _current(self, db: sqlite_utils.Database, counter: dict[str, Any]) -> dict[str, Any]:
@@ -1030,7 +1007,7 @@ class Queue:
             for r in db.conn.execute(
                 "SELECT c.id, c.name, c.zone, c.status, t.number, t.status AS tstatus FROM counters c "
                 "LEFT JOIN tickets t ON t.id = c.current_ticket_id "
-                "WHERE (? IS NULL OR c.zone = ?) ORDER BY c.sort, c.id", (zone, zone),
+                "WHERE c.active = 1 AND (? IS NULL OR c.zone = ?) ORDER BY c.sort, c.id", (zone, zone),
             ):
                 counters.append({"id": r["id"], "name": r["name"], "zone": r["zone"], "status": r["status"],
                                  "current_number": r["number"], "current_status": r["tstatus"]})
@@ -1055,4 +1032,5 @@ class Queue:
 
     def zones(self) -> list[str]:
         with self.store.read() as db:
-            return [r[0] for r in db.conn.execute("SELECT DISTINCT zone FROM counters WHERE zone != '' ORDER BY zone")]
+            return [r[0] for r in db.conn.execute(
+                "SELECT DISTINCT zone FROM counters WHERE zone != '' AND active = 1 ORDER BY zone")]
