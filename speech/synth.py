@@ -228,12 +228,13 @@ class _Pyttsx3Host:
     def apply_in_worker(self, voice: str, rate: int) -> None:
         """Set voice and rate so that they hold for the next sentence.
 
-        With the espeak driver, ``engine.setProperty`` runs inside the next
-        ``runAndWait``, which also calls the driver's ``stop()``: espeak-ng
-        queues a rate change and ``stop()`` cancels that queue while it is
-        still busy, so sentences were sometimes spoken at the old rate
-        (measured: 3.4 s instead of 4.7 s, 1 process in 25).  The driver's
-        setters are therefore called directly and espeak-ng is waited for.
+        With the espeak driver, ``engine.setProperty`` only runs inside the
+        next ``runAndWait``, just before that call's ``stop()``, which
+        cancels espeak-ng's queue if it is busy; espeak-ng queues a rate
+        change.  Measured: the first sentence of a process was sometimes
+        spoken at the old rate (3.4 s instead of 4.7 s, 1 process in 25).
+        The driver's setters are therefore called directly and espeak-ng is
+        waited for (0 in 40 processes and 200 sentences since).
         """
         if self.current.get("voice") == voice and self.current.get("rate") == rate:
             return
