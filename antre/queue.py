@@ -209,6 +209,26 @@ class Queue:
             samples[r[0]].append(float(r[1]))
         return samples
 
+    #: Everything a waiting ticket's position and estimate need, in one statement
+    #: (each count is a range of the covering index tickets_queue).
+    _WAITING_FIGURES = (
+        "SELECT"
+        " (SELECT COUNT(*) FROM tickets WHERE service_id = :s AND status = 'waiting' AND day = :day"
+        "   AND priority = 0 AND id != :id AND queue_at <= :q AND (queue_at < :q OR id < :id)),"
+        " (SELECT COUNT(*) FROM tickets WHERE service_id = :s AND status = 'waiting' AND day = :day"
+        "   AND priority = 1 AND id != :id AND queue_at <= :q AND (queue_at < :q OR id < :id)),"
+        " (SELECT COUNT(*) FROM tickets WHERE service_id = :s AND status = 'waiting' AND day = :day"
+        "   AND priority = 0 AND id != :id),"
+        " (SELECT COUNT(*) FROM tickets WHERE service_id = :s AND status = 'waiting' AND day = :day"
+        "   AND priority = 1 AND id != :id),"
+        " (SELECT normal_streak FROM rule_state WHERE service_id = :s AND day = :day),"
+        " (SELECT COUNT(*) FROM counter_services cs JOIN counters c ON c.id = cs.counter_id"
+        "   WHERE cs.service_id = :s AND c.status = 'open'),"
+        " (SELECT json_group_array(d) FROM (SELECT (julianday(finished_at) - julianday(called_at)) * 86400.0 AS d"
+        "   FROM tickets WHERE service_id = :s AND day = :day AND status = 'served' AND called_at IS NOT NULL"
+        "   ORDER BY finished_at DESC LIMIT :n))"
+    )
+
     def _waiting_figures(self, db: sqlite_utils.Database, t: dict[str, Any],
                          service: dict[str, Any]) -> tuple[int, int]:
         """(position, eta_minutes) of a waiting ticket."""

@@ -172,6 +172,16 @@ class Store:
         try:
             with self._connection() as db:
                 db.conn.execute("BEGIN IMMEDIATE")
+                if len(batch) == 1:  # alone: no savepoint needed, a failure rolls back the transaction
+                    try:
+                        batch[0].result = batch[0].fn(db)
+                    except Exception as exc:  # noqa: BLE001 - handed to its caller
+                        if db.conn.in_transaction:
+                            db.conn.execute("ROLLBACK")
+                        batch[0].error = exc
+                        return
+                    db.conn.execute("COMMIT")
+                    return
                 try:
                     for number, item in enumerate(batch):
                         db.conn.execute(f"SAVEPOINT w{number}")
