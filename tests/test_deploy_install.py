@@ -216,7 +216,7 @@ def test_server_into_throwaway_root_twice(tmp_path: Path, recorder: tuple[dict[s
 
     unit = (root / "etc/systemd/system/antre.service").read_text()
     for line in [
-        "After=network-online.target time-sync.target sound.target",
+        "After=network-online.target time-sync.target sound.target redis-server.service",
         "Wants=network-online.target",
         "User=antre",
         "ExecStart=/opt/antre/bin/antre-server",
