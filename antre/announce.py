@@ -431,6 +431,7 @@ class Announcer:
             return
         with self._lock:
             self._events.extend(interesting)
+            del self._events[:-MAX_PENDING]  # with background work off, nothing drains them
         if self.background:
             spawn(self._plan_pending, name="antre-announce-plan")
 

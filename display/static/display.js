@@ -204,7 +204,8 @@
     renderCounters();
     markCalled(call.counter.id);
     window.__antreCalls.push({ event_id: call.event_id, number: call.number, counter: call.counter.name,
-                               recall: call.recall, shown: performance.now(), source: source });
+                               recall: call.recall, shown: performance.now(), shown_at: Date.now(),
+                               source: source });
     var a = call.announcement || {};
     player.enqueue({ event_id: call.event_id, number: call.number, text: a.text || "",
                      url: a.audio_url || null, repeats: state.audio.repeats });
