@@ -83,7 +83,7 @@ def tenant_active(tenant_id: int) -> Any:
 
 def _service_fields(form: FormState) -> dict[str, Any]:
     """The form as :meth:`Config.create_service` takes it; grid problems are refused here."""
-    fields: dict[str, Any] = dict(form.values)
+    fields: dict[str, Any] = {k: form.values.get(k, "") for k in SERVICE_FORM}
     fields["hours"] = hours_from_form(request.form)
     fields["priority_rule"] = priority_from_form(request.form)
     return fields

@@ -240,7 +240,7 @@ def clean_zone(value: Any) -> str:
 
 def clean_priority_rule(value: Any) -> str:
     try:
-        rule = PriorityRule.parse(value if isinstance(value, str) else "")
+        rule = PriorityRule.parse(value if isinstance(value, str) else "not a rule")
     except Invalid as exc:
         raise _refuse(exc.code, "priority_rule", exc.message) from None
     if rule.kind == "interleave" and rule.every > 20:
@@ -848,8 +848,15 @@ class Config:
 
     # -------------------------------------------------------- pairing by code
 
-    def _pepper(self) -> bytes:
-        return self.store.meta_get_or_create("pairing_pepper", lambda: secrets.token_hex(32)).encode()
+    @staticmethod
+    def _pepper(db: sqlite_utils.Database) -> bytes:
+        """The HMAC key of pairing codes, made on first use (inside the caller's transaction)."""
+        row = db.conn.execute("SELECT value FROM meta WHERE key = 'pairing_pepper'").fetchone()
+        if row is not None:
+            return str(row[0]).encode()
+        value = secrets.token_hex(32)
+        db.conn.execute("INSERT INTO meta (key, value) VALUES ('pairing_pepper', ?)", (value,))
+        return value.encode()
 
     def _code_hash(self, pepper: bytes, code: str) -> str:
         return hmac.new(pepper, code.encode(), hashlib.sha256).hexdigest()
@@ -865,11 +872,11 @@ class Config:
                 or any(r not in PAIRABLE_ROLES for r in roles) or len(set(roles)) != len(roles)):
             raise Invalid("invalid_roles", "Halaman ini tidak dapat dipasangkan dengan kode. "
                                            "(This page cannot be paired by code.)")
-        pepper = self._pepper()
         now = self._utc_now()
         expires = now + timedelta(seconds=PAIR_CODE_SECONDS)
         claim = secrets.token_urlsafe(24)
         with self.store.write() as db:
+            pepper = self._pepper(db)
             db.conn.execute("DELETE FROM pairing_codes WHERE expires_at < ?", ((now - timedelta(days=1)).isoformat(),))
             open_codes = db.conn.execute(
                 "SELECT COUNT(*) FROM pairing_codes WHERE expires_at > ? AND token_id IS NULL", (now.isoformat(),)
@@ -925,12 +932,11 @@ class Config:
             raise _refuse("invalid_role", "role", "Pilih peran perangkat: kiosk atau display. "
                                                   "(Choose the device role: kiosk or display.)")
         name = clean_text(name, "name", L_DEVICE_NAME)
-        pepper = self._pepper()
         now = self._utc_now().isoformat()
         with self.store.write() as db:
             row = self._row(
                 db, "SELECT * FROM pairing_codes WHERE code_hash = ? AND expires_at > ? AND token_id IS NULL",
-                (self._code_hash(pepper, code), now),
+                (self._code_hash(self._pepper(db), code), now),
             )
             if row is None:
                 raise _refuse("unknown_code", "code",
