@@ -157,6 +157,13 @@ def _lang_arg() -> dict[str, str]:
     return {"lang": lang} if lang in ("id", "en") else {}
 
 
+@bp.get("/counter/login")
+@bp.get("/counter/logout")
+def login_page() -> Any:
+    """A reload or a bookmark of the form's target: back to the start."""
+    return redirect(url_for("counter.home", **_lang_arg()))
+
+
 @bp.post("/counter/login")
 def login() -> Any:
     lang = _lang()

@@ -234,7 +234,7 @@ def test_per_username_limit_spans_addresses_and_unknown_names(demo_store, sari):
 def test_failures_are_stored_survive_a_restart_and_a_success_clears_the_name(demo_store, sari):
     with pytest.raises(RuleError):
         staff.log_in(demo_store, "sari", "salah", "10.0.0.7", now=T0)
-    for i in range(staff.MAX_FAILURES_PER_IP - 1):
+    for _ in range(staff.MAX_FAILURES_PER_IP - 1):
         staff.record_login_failure(demo_store, "10.0.0.7", "x", now=T0)
     reopened = Store(demo_store.data_dir)
     try:

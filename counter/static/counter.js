@@ -41,9 +41,10 @@
     A.setText($("error"), "");
     A.setText($("message"), text);
   }
-  function fail(text) {
+  function fail(text, code) {
     A.setText($("message"), "");
     A.setText($("error"), text);
+    $("error").setAttribute("data-code", code || "");
   }
 
   // -------------------------------------------------------------------- helpers
@@ -203,7 +204,7 @@
         state.lost = true;
         render();
       }
-      if (err.status !== 0) fail(err.message);
+      if (err.status !== 0) fail(err.message, err.code);
     }).then(function () {
       refreshing = false;
       if (again) { again = false; return refresh(); }
@@ -231,21 +232,26 @@
     if (action !== "pause" && action !== "resume") body.expect_current = cur ? cur.id : null;
     state.busy = true;
     renderActions();
-    return A.api(base + PATHS[action], { method: "POST", body: body }).then(function (data) {
+    // Busy until the screen shows the outcome: a second press acts on what the clerk then sees.
+    var outcome = null;
+    function done() {
       state.busy = false;
+      renderActions();
+      if (outcome.ok) say(outcome.text); else fail(outcome.text, outcome.code);
+    }
+    return A.api(base + PATHS[action], { method: "POST", body: body }).then(function (data) {
       var number = (data && data.number) || (cur && cur.number) || "";
-      if (action === "pause") say(t("Loket istirahat."));
-      else if (action === "resume") say(t("Loket dibuka kembali."));
-      else say(t(DONE[action], { number: number }));
+      var text = action === "pause" ? t("Loket istirahat.") : action === "resume" ? t("Loket dibuka kembali.")
+        : t(DONE[action], { number: number });
+      outcome = { ok: true, text: text };
       if (after) after(null);
       return refresh();
     }, function (err) {
-      state.busy = false;
-      if (err.code === "queue_empty") say(t("Tidak ada antrian yang menunggu."));
-      else fail(err.message);
+      outcome = err.code === "queue_empty" ? { ok: true, text: t("Tidak ada antrian yang menunggu.") }
+        : { ok: false, text: err.message, code: err.code };
       if (after) after(err);
       return refresh();
-    });
+    }).then(done, done);
   }
 
   function run(action) {
