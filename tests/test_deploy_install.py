@@ -349,6 +349,7 @@ def test_edited_settings_are_kept(tmp_path: Path, recorder: tuple[dict[str, str]
         ["--role", "server", "--data-dir", "/var/lib/antre data"],
         ["--role", "kiosk", "--server-url", "ftp://x"],
         ["--role", "kiosk", "--token", "two words"],
+        ["--role", "display", "--printer", "usb:0416:5011"],
         ["--role", "server", "--no-such-option"],
     ],
 )
@@ -561,6 +562,43 @@ def test_device_uninstall_and_purge(tmp_path: Path, recorder: tuple[dict[str, st
     assert not (root / "etc/antre").exists()
 
 
+def test_kiosk_with_its_own_printer_runs_the_print_agent(tmp_path: Path, recorder: tuple[dict[str, str], Path]) -> None:
+    env, calls = recorder
+    root = pi_root(tmp_path / "root")
+    args = [*ROLE_ARGS["kiosk"], "--printer", "usb:0416:5011"]
+    dry = run(INSTALL, "--dry-run", "--root", str(root), *args, env=env).stdout
+    assert "would write: /etc/systemd/system/antre-print-agent.service (" in dry
+    assert not (root / "opt").exists()
+
+    out = run(INSTALL, "--root", str(root), *args, env=env).stdout
+    assert system_calls(calls) == []
+    assert "not run in --root mode: systemctl enable antre-print-agent.service" in out
+    assert "not run in --root mode: useradd --system" in out
+    assert kv(root / "boot/firmware/antre.conf")["PRINTER"] == "usb:0416:5011"
+    unit = (root / "etc/systemd/system/antre-print-agent.service").read_text()
+    assert "ExecStart=/opt/antre/bin/antre-print-agent" in unit
+    assert "ANTRE_CONF=/boot/firmware/antre.conf" in unit
+    assert "RestartPreventExitStatus=78" in unit and "ProtectSystem=strict" in unit
+    assert (root / "etc/udev/rules.d/60-antre-printers.rules").is_file()
+    assert (root / "opt/antre/app/requirements.txt").is_file()
+    assert os.access(root / "opt/antre/bin/antre-print-agent", os.X_OK)
+    assert not (root / "etc/systemd/system/antre.service").exists()  # not a server
+    assert kv(root / "etc/antre/install.conf")["PRINT_AGENT"] == "1"
+
+    before = snapshot(root)
+    run(INSTALL, "--root", str(root), *ROLE_ARGS["kiosk"], env=env)  # --printer not repeated
+    assert snapshot(root) == before
+    upgrade = run(UPGRADE, "--root", str(root), env=env).stdout
+    assert "systemctl restart antre-print-agent.service" in upgrade
+    assert snapshot(root) == before
+
+    out = run(UNINSTALL, "--root", str(root), env=env).stdout
+    assert "systemctl disable --now antre-print-agent.service" in out
+    assert not (root / "etc/systemd/system/antre-print-agent.service").exists()
+    assert not (root / "etc/udev/rules.d/60-antre-printers.rules").exists()
+    assert kv(root / "boot/firmware/antre.conf")["PRINTER"] == "usb:0416:5011"
+
+
 # ----------------------------------------------------------------- installed launchers
 
 FAKE_PYTHON = """#!/usr/bin/env python3
@@ -575,7 +613,7 @@ def fake_prefix(tmp_path: Path) -> Path:
     (prefix / "bin").mkdir(parents=True)
     (prefix / "venv/bin").mkdir(parents=True)
     (prefix / "app").mkdir()
-    for name in ["antre-server", "antre"]:
+    for name in ["antre-server", "antre", "antre-print-agent"]:
         target = prefix / "bin" / name
         target.write_bytes((DEPLOY / "bin" / name).read_bytes())
         target.chmod(0o755)
@@ -684,3 +722,31 @@ def test_cli_wrapper_adds_the_installed_data_dir(tmp_path: Path) -> None:
     install_conf.write_text("DATA_DIR=/srv/antre-data\nSERVICE_USER=no-such-user-antre\n")
     proc = subprocess.run([str(symlink), "doctor"], env=env, capture_output=True, text=True)
     assert proc.returncode == 2 and "sudo" in proc.stderr
+
+
+def test_print_agent_launcher_reads_the_boot_partition(tmp_path: Path) -> None:
+    prefix = fake_prefix(tmp_path)
+    conf = tmp_path / "antre.conf"
+    conf.write_bytes(
+        b"# kiosk\r\nSERVER_URL=http://10.0.0.2:8080/\r\nROLE=kiosk\r\nTOKEN=secret-token\r\n"
+        b"PRINTER = usb:0416:5011\r\n"
+    )
+    env = {"PATH": os.environ["PATH"], "ANTRE_CONF": str(conf), "ANTRE_DATA_DIR": "/var/lib/antre"}
+    proc = subprocess.Popen([str(prefix / "bin/antre-print-agent")], env=env, stdout=subprocess.PIPE, text=True)
+    out, _ = proc.communicate(timeout=20)
+    got = json.loads(out)
+    assert got["argv"] == [
+        "server.py",
+        "print-agent",
+        "--server",
+        "http://10.0.0.2:8080",
+        "--printer",
+        "usb:0416:5011",
+        "--state-dir",
+        "/var/lib/antre/print-agent",
+    ]
+    assert got["env"]["ANTRE_KIOSK_TOKEN"] == "secret-token"  # not on the command line
+    assert got["pid"] == proc.pid and got["cwd"] == str(prefix / "app")
+    conf.write_text("SERVER_URL=http://10.0.0.2:8080\nTOKEN=t\nPRINTER=\n")
+    unset = subprocess.run([str(prefix / "bin/antre-print-agent")], env=env, capture_output=True, text=True)
+    assert unset.returncode == 78 and "PRINTER" in unset.stderr

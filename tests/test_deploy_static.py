@@ -36,6 +36,7 @@ def test_the_scripts_are_all_found() -> None:
         "bin/antre",
         "bin/antre-server",
         "bin/antre-browser",
+        "bin/antre-print-agent",
     } <= names
 
 
@@ -75,6 +76,8 @@ def test_scripts_are_executable_and_strict() -> None:
 
 
 def installed_root(tmp_path: Path, *extra: str) -> Path:
+    """install.sh --root into tmp_path/root (role server unless extra names one)."""
+    role = [] if "--role" in extra else ["--role", "server"]
     root = tmp_path / "root"
     root.mkdir()
     env = dict(os.environ)
@@ -85,7 +88,7 @@ def installed_root(tmp_path: Path, *extra: str) -> Path:
         (fake / name).chmod(0o755)
     env["PATH"] = f"{fake}:{env['PATH']}"
     proc = subprocess.run(
-        ["bash", str(DEPLOY / "install.sh"), "--root", str(root), "--role", "server", *extra],
+        ["bash", str(DEPLOY / "install.sh"), "--root", str(root), *role, *extra],
         capture_output=True,
         text=True,
         env=env,
@@ -134,6 +137,23 @@ def test_systemd_analyze_verify_accepts_every_unit(tmp_path: Path, prefix: str, 
     assert proc.returncode == 0, proc.stderr
     # systemd-analyze exits 0 on unknown keys and bad values too: it must say nothing.
     assert proc.stderr.strip() == "", proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is absent")
+def test_systemd_analyze_verify_accepts_the_print_agent_unit(tmp_path: Path) -> None:
+    root = installed_root(
+        tmp_path,
+        "--role",
+        "kiosk",
+        "--printer",
+        "usb:0416:5011",
+        "--desktop-user",
+        "pi",
+    )
+    units = rebased_units(root, tmp_path / "units", "/opt/antre", "/var/lib/antre")
+    assert [u.name for u in units] == ["antre-print-agent.service"]
+    proc = verify(units)
+    assert proc.returncode == 0 and proc.stderr.strip() == "", proc.stderr
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is absent")

@@ -37,7 +37,8 @@ Options:
   --data-dir DIR       server: data folder (default /var/lib/antre)
   --prefix DIR         where Antre is installed (default /opt/antre)
   --port N             server: port (default 8080)
-  --printer URI        server: default ticket printer (usb:VID:PID, tcp://HOST:9100, ...)
+  --printer URI        server: default ticket printer (usb:VID:PID, tcp://HOST:9100, ...);
+                       kiosk: a printer plugged into the kiosk itself (runs the print agent)
   --message-queue URL  server: redis://... shared by several server processes
   --with-redis         server: also install redis-server
   --demo               server: seed the demo MPP into an empty database
@@ -62,7 +63,7 @@ EOF
 ROLE="" SERVER_URL="" TOKEN="" ZONE="" DESKTOP_USER=""
 DATA_DIR="" PREFIX="" PORT="" PRINTER="" MESSAGE_QUEUE="" TIMEZONE=""
 BACKUP_DAYS="" BACKUP_DIR="" BACKUP_TIME="" AUDIO_CARD=""
-WITH_REDIS=0 DEMO="" SKIP_PACKAGES=0 UPGRADE=0
+WITH_REDIS=0 DEMO="" SKIP_PACKAGES=0 UPGRADE=0 PRINT_AGENT=""
 declare -A GIVEN=()
 SERVICE_USER=antre
 
@@ -119,6 +120,7 @@ if [ -f "$(tpath "$INSTALL_CONF")" ]; then
   [ -n "$BACKUP_TIME" ] || BACKUP_TIME=$(previous BACKUP_TIME)
   [ -n "$DESKTOP_USER" ] || DESKTOP_USER=$(previous DESKTOP_USER)
   [ -n "$AUDIO_CARD" ] || AUDIO_CARD=$(previous AUDIO_CARD)
+  PRINT_AGENT=$(previous PRINT_AGENT)
   [ -n "$TIMEZONE" ] || TIMEZONE=$(previous TIMEZONE)
   [ "$WITH_REDIS" = 1 ] || WITH_REDIS=$(previous WITH_REDIS)
   [ -n "$WITH_REDIS" ] || WITH_REDIS=0
@@ -166,6 +168,15 @@ for pair in "token:$TOKEN" "zone:$ZONE" "printer:$PRINTER" "message-queue:$MESSA
 done
 if [ "$ROLE" = server ] && [ -n "${GIVEN[token]:-}${GIVEN[server_url]:-}${GIVEN[zone]:-}" ]; then
   die "--server-url, --token and --zone are for the kiosk and display roles"
+fi
+if [ "$ROLE" = display ] && [ -n "${GIVEN[printer]:-}" ]; then
+  die "--printer is for the server and kiosk roles"
+fi
+# A kiosk with its own printer runs the print agent.
+if [ "$ROLE" = kiosk ] && { [ -n "${GIVEN[printer]:-}" ] || [ "${PRINT_AGENT:-0}" = 1 ]; }; then
+  PRINT_AGENT=1
+else
+  PRINT_AGENT=0
 fi
 
 if [ "$DRY_RUN" = 0 ] && [ -z "$ROOT" ] && [ "$(id -u)" != 0 ]; then
@@ -537,6 +548,7 @@ write_boot_conf() {
   if [ -n "${GIVEN[server_url]:-}" ]; then content=$(kv_set /dev/stdin SERVER_URL "$SERVER_URL" <<<"$content"); fi
   if [ -n "${GIVEN[token]:-}" ]; then content=$(kv_set /dev/stdin TOKEN "$TOKEN" <<<"$content"); fi
   if [ -n "${GIVEN[zone]:-}" ]; then content=$(kv_set /dev/stdin ZONE "$ZONE" <<<"$content"); fi
+  if [ -n "${GIVEN[printer]:-}" ]; then content=$(kv_set /dev/stdin PRINTER "$PRINTER" <<<"$content"); fi
   if [ "$content" = "$(tr -d '\r' <"$real")" ]; then
     log "unchanged: $BOOT_CONF (kept as edited)"
   else
@@ -589,6 +601,46 @@ EOF
     "$cfg/autostart" "$cfg/autostart/antre-browser.desktop"
 }
 
+# The print agent (kiosk with its own printer): the application and its virtual
+# environment like on the server, the antre user with printer access, and
+# antre-print-agent.service, which reads the server, token and printer from the
+# boot partition's antre.conf.
+install_print_agent() {
+  local content changed_before
+  step "Print agent: packages"
+  install_packages python3 python3-venv python3-pip libusb-1.0-0 util-linux
+  if [ "$DRY_RUN" = 0 ] && [ -z "$ROOT" ] \
+      && ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    die "the print agent needs Python 3.11 or newer (Raspberry Pi OS Bookworm)"
+  fi
+  step "Print agent: system user $SERVICE_USER"
+  ensure_service_user
+  ensure_dir "$PREFIX/bin" 0755
+  ensure_dir "$DATA_DIR" 0750 "$SERVICE_USER:$SERVICE_USER"
+  sys_run chown -R "$SERVICE_USER:$SERVICE_USER" "$DATA_DIR"
+  step "Print agent: application in $PREFIX/app"
+  install_app
+  install_venv
+  sys_run "$PREFIX/venv/bin/python" -m compileall -q "$PREFIX/app"
+  step "Print agent: service and udev rule"
+  changed_before=${#CHANGED_FILES[@]}
+  put_file "$PREFIX/bin/antre-print-agent" 0755 bin/antre-print-agent <"$SCRIPT_DIR/bin/antre-print-agent"
+  TPL[BOOT_CONF]=$BOOT_CONF
+  content=$(render "$SCRIPT_DIR/systemd/antre-print-agent.service.in")
+  put_file /etc/systemd/system/antre-print-agent.service 0644 systemd/antre-print-agent.service.in <<<"$content"
+  content=$(render "$SCRIPT_DIR/udev/60-antre-printers.rules.in")
+  put_file /etc/udev/rules.d/60-antre-printers.rules 0644 udev/60-antre-printers.rules.in <<<"$content"
+  sys_run systemctl daemon-reload
+  sys_run udevadm control --reload-rules
+  sys_run udevadm trigger --subsystem-match=usb --action=change
+  sys_run systemctl enable antre-print-agent.service
+  if [ "$UPGRADE" = 1 ] || [ "$APP_CHANGED" = 1 ] || [ ${#CHANGED_FILES[@]} -gt "$changed_before" ]; then
+    sys_run systemctl restart antre-print-agent.service
+  else
+    sys_run systemctl start antre-print-agent.service
+  fi
+}
+
 install_device() {
   local browser_pkg
   step "Debian packages"
@@ -615,6 +667,8 @@ install_device() {
 
   step "Start Chromium with the desktop session"
   write_autostart
+
+  if [ "$PRINT_AGENT" = 1 ]; then install_print_agent; fi
 
   step "Desktop autologin, screen blanking off"
   if [ -n "$ROOT" ] || [ "$DRY_RUN" = 1 ] || command -v raspi-config >/dev/null; then
@@ -645,6 +699,7 @@ BOOT_CONF=${BOOT_CONF:-}
 TIMEZONE=$TIMEZONE
 AUDIO_CARD=$AUDIO_CARD
 WITH_REDIS=$WITH_REDIS
+PRINT_AGENT=$PRINT_AGENT
 EOF
 }
 

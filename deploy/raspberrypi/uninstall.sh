@@ -74,24 +74,28 @@ case "$PREFIX" in / | /usr | /usr/local | /opt | /etc | /var | /var/lib | /home)
 case "$DATA_DIR" in / | /usr | /opt | /etc | /var | /var/lib | /home) die "refusing to remove --data-dir $DATA_DIR" ;; esac
 log "Antre uninstall (role ${ROLE:-unknown}${ROOT:+, root $ROOT}), $([ "$PURGE" = 1 ] && echo "removing the data too" || echo "keeping the data")"
 
-UNITS=(antre.service antre-backup.timer antre-backup.service)
+UNITS=(antre.service antre-backup.timer antre-backup.service antre-print-agent.service)
 
-step "Server service"
-if [ -f "$(tpath /etc/systemd/system/antre.service)" ] || [ "$ROLE" = server ]; then
+step "Services"
+present=()
+for unit in "${UNITS[@]}"; do
+  if [ -f "$(tpath "/etc/systemd/system/$unit")" ]; then present+=("$unit"); fi
+done
+if [ ${#present[@]} -gt 0 ]; then
   if [ -n "$ROOT" ] || [ "$DRY_RUN" = 1 ] || command -v systemctl >/dev/null; then
-    sys_run systemctl disable --now "${UNITS[@]}"
+    sys_run systemctl disable --now "${present[@]}"
   fi
+  for unit in "${present[@]}"; do remove_path "/etc/systemd/system/$unit"; done
+  sys_run systemctl daemon-reload
 fi
-for unit in "${UNITS[@]}"; do remove_path "/etc/systemd/system/$unit"; done
-remove_path /etc/udev/rules.d/60-antre-printers.rules
+if [ -f "$(tpath /etc/udev/rules.d/60-antre-printers.rules)" ]; then
+  remove_path /etc/udev/rules.d/60-antre-printers.rules
+  sys_run udevadm control --reload-rules
+fi
 if [ -f "$(tpath /etc/asound.conf)" ] && grep -q "Written by Antre's install.sh" "$(tpath /etc/asound.conf)"; then
   remove_path /etc/asound.conf
 fi
-if [ "$ROLE" = server ] || [ -e "$(tpath /usr/local/bin/antre)" ] || [ -L "$(tpath /usr/local/bin/antre)" ]; then
-  remove_path /usr/local/bin/antre
-  sys_run systemctl daemon-reload
-  sys_run udevadm control --reload-rules
-fi
+remove_path /usr/local/bin/antre
 
 step "Kiosk / display browser"
 if [ -n "$DESKTOP_HOME" ]; then
@@ -136,6 +140,6 @@ else
   for kept in "$DATA_DIR" /etc/antre/antre.env "$INSTALL_CONF" "$BOOT_CONF"; do
     if [ -n "$kept" ] && [ -e "$(tpath "$kept")" ]; then log "kept: $kept"; fi
   done
-  if [ "$ROLE" = server ]; then log "kept: the $SERVICE_USER user"; fi
+  if [ "$ROLE" = server ] || [ "$(recorded PRINT_AGENT)" = 1 ]; then log "kept: the $SERVICE_USER user"; fi
   log "remove everything with: uninstall.sh --purge"
 fi
