@@ -8,6 +8,7 @@ There is no default password anywhere: accounts are made by the CLI or an admin.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -149,7 +150,7 @@ def check_login(store: Store, username: str, password: str) -> dict[str, Any]:
             "Akun dikunci sementara karena terlalu banyak percobaan. Coba lagi nanti. (Account locked.)",
         )
     # An unknown name costs the same work as a real check, so timing does not tell which names exist.
-    ok = check_password_hash(_DUMMY_HASH if row is None else row["password_hash"], password or "") and row is not None
+    ok = check_password_hash(_dummy_hash() if row is None else row["password_hash"], password or "") and row is not None
     with store.write() as db:
         if row is None:
             store.append_audit(db, actor=f"user:{username}", action="login.failed", details={"reason": "unknown"})
@@ -179,4 +180,7 @@ def get_user(store: Store, user_id: int) -> dict[str, Any] | None:
     return None if row is None else dict(row)
 
 
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+@functools.cache
+def _dummy_hash() -> str:
+    """What an unknown name is checked against; made on first use, not at import (scrypt: ~0.3 s, more on a Pi)."""
+    return generate_password_hash("not-a-real-password", method="scrypt")
