@@ -532,6 +532,19 @@ _PRINTER_HINT = (
 )
 
 
+def _printer_hint(uri: str) -> str:
+    if uri.startswith(("usb:", "serial:")):
+        # A USB printer can be claimed by one process only: the running server's.
+        return (
+            _PRINTER_HINT + " Server Antre yang sedang berjalan memegang printer ini: "
+            "hentikan dulu (sudo systemctl stop antre), jalankan doctor, lalu nyalakan lagi "
+            "(sudo systemctl start antre). / The running Antre server holds this printer: "
+            "stop it first (sudo systemctl stop antre), run doctor, then start it again "
+            "(sudo systemctl start antre)."
+        )
+    return _PRINTER_HINT
+
+
 def check_printer(
     printer_uri: str | None,
     *,
@@ -584,7 +597,7 @@ def check_printer(
             Severity.ERROR,
             f"Printer {printer_uri} tidak menjawab dalam {hard_timeout:.0f} detik.",
             f"The printer {printer_uri} did not answer within {hard_timeout:.0f} s.",
-            _PRINTER_HINT,
+            _printer_hint(printer_uri),
         )
     if kind == "import":
         return _result(
@@ -600,7 +613,7 @@ def check_printer(
             Severity.ERROR,
             f"Printer {printer_uri} tidak bisa dihubungi: {value}.",
             f"The printer {printer_uri} cannot be reached: {value}.",
-            _PRINTER_HINT,
+            _printer_hint(printer_uri),
         )
     return _printer_status_result(printer_uri, value)
 
@@ -632,7 +645,7 @@ def _printer_status_result(uri: str, status: str) -> CheckResult:
             "penutupnya terbuka, kertasnya habis, atau ada galat.",
             f"The printer {uri} is offline: not reachable (off, cable, network), or its "
             "cover is open, it is out of paper, or it has an error.",
-            _PRINTER_HINT,
+            _printer_hint(uri),
         )
     return _result(
         "printer",

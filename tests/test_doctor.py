@@ -374,6 +374,12 @@ def test_printer_driver_error_and_hang() -> None:
     result = doctor.check_printer("usb:04b8:0e15", opener=hangs, hard_timeout=0.3)
     assert time.monotonic() - start < 2
     assert not result.ok and "did not answer" in result.message_en
+    # A USB printer is held by the running server: the hint says so; not for LAN ones.
+    assert "systemctl stop antre" in result.hint
+    offline = doctor.check_printer("usb:0416:5011", opener=lambda u, t: FakePrinter("offline"))
+    assert "systemctl stop antre" in offline.hint
+    lan = doctor.check_printer("tcp://192.0.2.1:9100", opener=lambda u, t: FakePrinter("offline"))
+    assert "systemctl stop antre" not in lan.hint
 
 
 def test_printing_package_missing_is_a_clear_failure(monkeypatch: pytest.MonkeyPatch) -> None:
