@@ -66,6 +66,7 @@ BACKUP_DAYS="" BACKUP_DIR="" BACKUP_TIME="" AUDIO_CARD=""
 WITH_REDIS=0 DEMO="" SKIP_PACKAGES=0 UPGRADE=0 PRINT_AGENT=""
 declare -A GIVEN=()
 SERVICE_USER=antre
+ORIGINAL_ARGS=("$@")
 
 need_value() {
   if [ $# -lt 2 ] || [ -z "$2" ]; then die "$1 needs a value"; fi
@@ -113,6 +114,9 @@ ENV_FILE=/etc/antre/antre.env
 # An upgrade (or a second run) keeps what the first install chose.
 previous() { kv_get "$(tpath "$INSTALL_CONF")" "$1"; }
 if [ -f "$(tpath "$INSTALL_CONF")" ]; then
+  if [ -n "$ROLE" ] && [ -n "$(previous ROLE)" ] && [ "$ROLE" != "$(previous ROLE)" ]; then
+    warn "this machine was installed as a $(previous ROLE); run uninstall.sh first to remove those parts"
+  fi
   [ -n "$ROLE" ] || ROLE=$(previous ROLE)
   [ -n "$PREFIX" ] || PREFIX=$(previous PREFIX)
   [ -n "$DATA_DIR" ] || DATA_DIR=$(previous DATA_DIR)
@@ -180,7 +184,7 @@ else
 fi
 
 if [ "$DRY_RUN" = 0 ] && [ -z "$ROOT" ] && [ "$(id -u)" != 0 ]; then
-  die "run as root (sudo $0 $*), or try --dry-run"
+  die "run as root (sudo $0 ${ORIGINAL_ARGS[*]}), or try --dry-run"
 fi
 if [ -n "$ROOT" ] && [ "$DRY_RUN" = 0 ] && [[ $(tpath "$PREFIX")/ == "$SRC"/* ]]; then
   die "--root: the install folder must not be inside the source tree $SRC"
