@@ -459,13 +459,15 @@ class Queue:
         (what the visitors' tracking pages show), computed once per service."""
         out: list[dict[str, Any]] = []
         with self.store.read() as db:
+            samples = self._mean_service_seconds(db)
+            counters = self._open_counters(db)
             for service_id in sorted(set(service_ids)):
                 try:
                     service = self._service(db, service_id)
                 except NotFound:
                     continue
-                mean = self._mean_for(db, service)
-                open_counters = self._open_counter_count(db, service_id)
+                mean = rules.mean_service_seconds(samples.get(service_id, []), service["standard_minutes"])
+                open_counters = counters.get(service_id, 0)
                 for position, row in enumerate(self._order(db, service)):
                     out.append({"ticket_id": row.id, "service_id": service_id, "position": position,
                                 "eta_minutes": rules.eta_minutes(position, mean, open_counters)})
