@@ -21,8 +21,8 @@ def _page(status: int = 200, pair_form: FormState | None = None, token_form: For
     tokens = antre().run(config().tokens)
     tokens.sort(key=lambda t: (t["revoked_at"] is not None, t["role"], t["name"].lower()))
     return render("admin/devices.html", status, tokens=tokens,
-                  pair_form=pair_form or FormState(values={"role": "kiosk"}),
-                  token_form=token_form or FormState(values={"role": "feed"}),
+                  pair_form=pair_form or FormState(values={"role": "kiosk"}, prefix="pair-"),
+                  token_form=token_form or FormState(values={"role": "feed"}, prefix="token-"),
                   pair_roles=PAIRABLE_ROLES, token_roles=core_auth.TOKEN_ROLES, new_token=new_token)
 
 
@@ -35,7 +35,7 @@ def devices() -> Any:
 @bp.post("/devices/pair")
 @admin_page("devices")
 def device_pair() -> Any:
-    form = FormState(values=form_values(request.form, "code", "role", "name"))
+    form = FormState(values=form_values(request.form, "code", "role", "name"), prefix="pair-")
     change = attempt(form, config().pair_with_code, g.actor, form.values["code"], form.values["role"],
                      form.values["name"])
     if change is None:
@@ -48,7 +48,7 @@ def device_pair() -> Any:
 @bp.post("/devices/tokens")
 @admin_page("devices")
 def token_create() -> Any:
-    form = FormState(values=form_values(request.form, "role", "name"))
+    form = FormState(values=form_values(request.form, "role", "name"), prefix="token-")
     try:
         change, token = antre().run(config().create_token, g.actor, form.values["role"], form.values["name"])
     except RuleError as exc:

@@ -27,6 +27,8 @@ class FormState:
 
     values: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    #: prefix of the element ids, when a page holds two forms with the same field names
+    prefix: str = ""
 
     @property
     def summary(self) -> list[tuple[str, str]]:

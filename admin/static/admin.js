@@ -11,7 +11,7 @@
   });
 
   // Move focus to the error summary so that screen readers and keyboards land on it.
-  var summary = document.getElementById("error-summary");
+  var summary = document.querySelector(".error-summary:not([hidden])");
   if (summary) summary.focus();
 
   // Copy buttons: <button data-copy="#input">.
