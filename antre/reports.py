@@ -36,8 +36,7 @@ from __future__ import annotations
 
 import json
 import re
-import statistics
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -129,46 +128,43 @@ class Stats:
     p90: float | None
 
     @classmethod
-    def of(cls, values: list[float]) -> Stats:
+    def of(cls, values: list[float], *, ordered: bool = False) -> Stats:
+        """Figures of some values (``ordered``: they are already ascending)."""
         if not values:
             return cls(0, None, None, None)
-        ordered = sorted(values)
-        return cls(len(ordered), _r(sum(ordered) / len(ordered)), _r(statistics.median(ordered)),
-                   _r(nearest_rank(ordered, 90)))
+        values = values if ordered else sorted(values)
+        n = len(values)
+        median = values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+        return cls(n, _r(sum(values) / n), _r(median), _r(nearest_rank(values, 90)))
 
 
 @dataclass
 class _Acc:
-    """Running figures of one row of a report table."""
+    """The figures of one row of a report table, filled by :func:`_collect`."""
 
     issued: int = 0
     served: int = 0
     no_show: int = 0
     cancelled: int = 0
     open: int = 0
-    waits: list[float] = field(default_factory=list)
-    service_times: list[float] = field(default_factory=list)
     within: int = 0
+    waits: list[float] = field(default_factory=list)  # ascending
+    service_times: list[float] = field(default_factory=list)  # ascending
 
-    def add(self, status: str, wait: float | None, service_time: float | None, standard_s: float | None) -> None:
-        self.issued += 1
+    def count(self, status: str, n: int, within: int) -> None:
+        self.issued += n
         if status == "served":
-            self.served += 1
+            self.served += n
         elif status == "no_show":
-            self.no_show += 1
+            self.no_show += n
         elif status == "cancelled":
-            self.cancelled += 1
+            self.cancelled += n
         else:
-            self.open += 1
-        if wait is not None:
-            self.waits.append(wait)
-        if service_time is not None:
-            self.service_times.append(service_time)
-            if standard_s is not None and service_time <= standard_s:
-                self.within += 1
+            self.open += n
+        self.within += within
 
     def figures(self) -> dict[str, Any]:
-        wait, service = Stats.of(self.waits), Stats.of(self.service_times)
+        wait, service = Stats.of(self.waits, ordered=True), Stats.of(self.service_times, ordered=True)
         return {
             "issued": self.issued, "served": self.served, "no_show": self.no_show, "cancelled": self.cancelled,
             "open": self.open,
@@ -204,18 +200,80 @@ def _staff_names(db: sqlite_utils.Database) -> dict[str, str]:
         "SELECT username, display_name, role FROM users")}
 
 
-def _facts(db: sqlite_utils.Database, period: Period) -> list[tuple[Any, ...]]:
-    """One row per ticket of the period, with its wait and service time in seconds."""
-    cur = db.conn.cursor()
-    cur.row_factory = None  # plain tuples: a month is 100,000 rows
-    return cur.execute(
-        "SELECT day, origin_service_id, service_id, status, counter_id, served_by, "
-        "(julianday(first_called_at) - julianday(issued_at)) * 86400.0, "
-        "CASE WHEN status = 'served' THEN (julianday(finished_at) - julianday(called_at)) * 86400.0 END, "
-        "substr(issued_at, 1, 13) "
-        "FROM tickets WHERE day BETWEEN ? AND ?",
+#: One pass over a period's tickets, read from the covering index ``tickets_report``
+#: alone (no table row is visited): counts, and every wait and service time in
+#: seconds to the millisecond, per combination of the keys the tables group by.
+_COLLECT_SQL = (
+    "SELECT day, origin_service_id, status, counter_id, served_by, service_id, COUNT(*), "
+    "group_concat(ROUND((julianday(first_called_at) - julianday(issued_at)) * 86400.0, 3)), "
+    "group_concat(CASE WHEN status = 'served' THEN "
+    "ROUND((julianday(finished_at) - julianday(called_at)) * 86400.0, 3) END) "
+    "FROM tickets WHERE day BETWEEN ? AND ? GROUP BY 1, 2, 3, 4, 5, 6"
+)
+DIMENSIONS = ("total", "service", "tenant", "day", "counter", "staff")
+HANDLED = ("served", "no_show")
+
+
+def _values(text: str | None) -> list[float]:
+    return [float(v) for v in text.split(",")] if text else []
+
+
+def _collect(db: sqlite_utils.Database, period: Period, dims: tuple[str, ...],
+             services: dict[int, dict[str, Any]]) -> dict[str, dict[Any, _Acc]]:
+    """The period's tickets grouped by each dimension asked for.
+
+    Dimensions: ``total`` (key None), ``service`` (origin service), ``tenant``
+    (origin tenant), ``day``, ``counter`` and ``staff`` (served and no-show
+    tickets, by the counter and the actor that ended them).  SQLite does the
+    per-ticket arithmetic; Python only merges a few thousand combinations and
+    sorts each group's values once.
+    """
+    out: dict[str, dict[Any, _Acc]] = {d: defaultdict(_Acc) for d in dims}
+    for day, origin, status, counter, by, served_in, n, waits, times in db.conn.execute(
+            _COLLECT_SQL, period.args()):
+        wait_values, service_values = _values(waits), _values(times)
+        within = 0
+        if service_values:
+            standard = services.get(served_in, {}).get("standard_minutes")
+            if standard is not None:
+                within = sum(1 for v in service_values if v <= standard * 60)
+        for dim in dims:
+            if dim == "total":
+                key: Any = None
+            elif dim == "service":
+                key = origin
+            elif dim == "tenant":
+                key = services.get(origin, {}).get("tenant_id", 0)
+            elif dim == "day":
+                key = day
+            elif status not in HANDLED:
+                continue
+            elif dim == "counter" and counter is not None:
+                key = counter
+            elif dim == "staff" and by:
+                key = by
+            else:
+                continue
+            acc = out[dim][key]
+            acc.count(status, n, within)
+            acc.waits += wait_values
+            acc.service_times += service_values
+    for groups in out.values():
+        for acc in groups.values():
+            acc.waits.sort()
+            acc.service_times.sort()
+    return out
+
+
+def _hours(db: sqlite_utils.Database, period: Period, tz: ZoneInfo) -> list[int]:
+    """Tickets issued in each local clock hour (grouped by UTC hour in SQL; whole-hour zones)."""
+    hours = [0] * 24
+    for prefix, n in db.conn.execute(
+        "SELECT substr(issued_at, 1, 13), COUNT(*) FROM tickets WHERE day BETWEEN ? AND ? GROUP BY 1",
         period.args(),
-    ).fetchall()
+    ):
+        hours[_local_hour(prefix, tz)] += n
+    return hours
 
 
 # ------------------------------------------------------------------- summary
@@ -225,10 +283,7 @@ def summary(db: sqlite_utils.Database, period: Period) -> dict[str, Any]:
     """``GET /api/v1/reports/summary``: one row per service (every service that exists,
     zeros and nulls where nothing happened), in the services' display order."""
     services = _services(db)
-    rows: dict[int, _Acc] = defaultdict(_Acc)
-    for _day, origin, served_in, status, _c, _s, wait, service_time, _h in _facts(db, period):
-        standard = services[served_in]["standard_minutes"] * 60 if served_in in services else None
-        rows[origin].add(status, wait, service_time, standard)
+    rows = _collect(db, period, ("service",), services)["service"]
     out = []
     for sid, s in sorted(services.items(), key=lambda kv: (kv[1]["sort"], kv[0])):
         if not s["active"] and sid not in rows:
@@ -260,32 +315,11 @@ def report(db: sqlite_utils.Database, period: Period, tz: ZoneInfo) -> dict[str,
     service, counter and staff member; days; arrivals per hour; calls out of order."""
     services, tenants, counters = _services(db), _tenants(db), _counters(db)
     staff = _staff_names(db)
-    total = _Acc()
-    by_service: dict[int, _Acc] = defaultdict(_Acc)
-    by_tenant: dict[int, _Acc] = defaultdict(_Acc)
-    by_counter: dict[int, _Acc] = defaultdict(_Acc)
-    by_staff: dict[str, _Acc] = defaultdict(_Acc)
-    by_day: dict[str, _Acc] = defaultdict(_Acc)
-    utc_hours: Counter[str] = Counter()
-    for day, origin, served_in, status, counter_id, served_by, wait, service_time, hour in _facts(db, period):
-        served_service = services.get(served_in)
-        standard = served_service["standard_minutes"] * 60 if served_service else None
-        fact = (status, wait, service_time, standard)
-        total.add(*fact)
-        by_service[origin].add(*fact)
-        origin_service = services.get(origin)
-        by_tenant[origin_service["tenant_id"] if origin_service else 0].add(*fact)
-        by_day[day].add(*fact)
-        if status in ("served", "no_show"):
-            if counter_id is not None:
-                by_counter[counter_id].add(*fact)
-            if served_by:
-                by_staff[served_by].add(*fact)
-        utc_hours[hour] += 1
-
-    hours = [0] * 24
-    for prefix, n in utc_hours.items():
-        hours[_local_hour(prefix, tz)] += n
+    groups = _collect(db, period, DIMENSIONS, services)
+    total = groups["total"].get(None, _Acc())
+    by_service, by_tenant, by_day = groups["service"], groups["tenant"], groups["day"]
+    by_counter, by_staff = groups["counter"], groups["staff"]
+    hours = _hours(db, period, tz)
 
     def service_row(sid: int, acc: _Acc) -> dict[str, Any]:
         s = services.get(sid, {})
@@ -331,7 +365,7 @@ def out_of_order_calls(db: sqlite_utils.Database, period: Period, tz: ZoneInfo) 
     services, counters = _services(db), _counters(db)
     rows = db.conn.execute(
         "SELECT a.id, a.at, a.actor, a.device, a.details, a.ticket_id, t.number, t.day, t.origin_service_id "
-        "FROM audit a JOIN tickets t ON t.id = a.ticket_id "
+        "FROM audit a INDEXED BY audit_out_of_order JOIN tickets t ON t.id = a.ticket_id "
         "WHERE a.action = 'ticket.called' AND json_extract(a.details, '$.out_of_order') = 1 "
         "AND t.day BETWEEN ? AND ? ORDER BY a.id",
         period.args(),

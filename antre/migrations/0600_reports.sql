@@ -31,3 +31,10 @@ CREATE INDEX surveys_day ON surveys (day, tenant_id, service_id);
 -- its queue): few rows, found without reading the whole audit log.
 CREATE INDEX audit_out_of_order ON audit (ticket_id)
     WHERE action = 'ticket.called' AND json_extract(details, '$.out_of_order') = 1;
+
+-- Report queries read a range of local days of tickets.  This index holds every
+-- figure they need, in the order they group by, so a month of a busy MPP
+-- (100,000 tickets) is read from the index alone: measured 0.19 s instead of
+-- 0.42 s of CPU for the month's pass (bench/reports_month.py).
+CREATE INDEX tickets_report ON tickets (day, origin_service_id, status, counter_id, served_by, service_id,
+                                        issued_at, first_called_at, called_at, finished_at);
