@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, g, jsonify, request
 
 from antre import webhooks
 from api.openapi import SCHEMAS, add_operation, path_param
@@ -30,16 +30,14 @@ def _wake_delivery() -> None:
 # ------------------------------------------------------------------ webhooks
 
 
-@bp.get("/webhooks/<id:webhook_id>")
+# One rule for both methods: with two rules, an id out of range would match
+# the other rule's method and answer 405 instead of 404.
+@bp.route("/webhooks/<id:webhook_id>", methods=["GET", "DELETE"])
 @require("admin")
-def get_webhook(webhook_id: int) -> Any:
+def webhook(webhook_id: int) -> Any:
+    if request.method == "DELETE":
+        return jsonify(antre().run(webhooks.delete_webhook, antre().store, webhook_id, g.actor.label))
     return jsonify(antre().run(webhooks.get_webhook, antre().store, webhook_id))
-
-
-@bp.delete("/webhooks/<id:webhook_id>")
-@require("admin")
-def delete_webhook(webhook_id: int) -> Any:
-    return jsonify(antre().run(webhooks.delete_webhook, antre().store, webhook_id, g.actor.label))
 
 
 @bp.post("/webhooks/<id:webhook_id>/pause")

@@ -34,6 +34,7 @@ def schema() -> dict[str, Any]:
     }
     for key, (_default, low, high) in WEBHOOK_SETTINGS.items():
         props[key] = {"type": "number", "minimum": low, "maximum": high}
+    props["webhook_backoff_max_s"]["description"] = "A ceiling below webhook_backoff_min_s counts as equal to it."
     return {"type": "object", "properties": props}
 
 
@@ -64,6 +65,8 @@ def validate(changes: dict[str, Any]) -> dict[str, Any]:
                 raise Invalid("invalid_setting", "booking_queue_mode harus 'slot' atau 'arrival'. "
                                                  "(booking_queue_mode must be 'slot' or 'arrival'.)")
         elif key in BOOKING_DEFAULTS:
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)  # JSON has one number type: 30.0 is 30
             if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= BOOKING_MINUTES_MAX:
                 raise Invalid("invalid_setting", f"{key} harus bilangan bulat 0–{BOOKING_MINUTES_MAX}. "
                                                  f"({key} must be an integer 0–{BOOKING_MINUTES_MAX}.)")
@@ -74,11 +77,6 @@ def validate(changes: dict[str, Any]) -> dict[str, Any]:
                 raise Invalid("invalid_setting", f"{key} harus angka {low:g}–{high:g}. "
                                                  f"({key} must be a number {low:g}–{high:g}.)")
         clean[key] = value
-    low = clean.get("webhook_backoff_min_s")
-    high = clean.get("webhook_backoff_max_s")
-    if low is not None and high is not None and low > high:
-        raise Invalid("invalid_setting", "webhook_backoff_min_s melebihi webhook_backoff_max_s. "
-                                         "(webhook_backoff_min_s exceeds webhook_backoff_max_s.)")
     return clean
 
 

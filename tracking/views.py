@@ -132,6 +132,20 @@ def chime() -> Any:
     return response
 
 
+def _not_found(lang: str, mpp_name: str) -> Response:
+    response = Response(render_template("tracking/not_found.html", lang=lang, mpp_name=mpp_name), 404)
+    return _csp(_no_store(response))
+
+
+@bp.get("/t/")
+@bp.get("/t/<path:_rest>")
+def not_found_page(_rest: str = "") -> Any:
+    """Any other address under /t/ (a mistyped or cut-off link)."""
+    lang = page_lang()
+    g.lang = lang
+    return _not_found(lang, antre().setting("mpp_name", "Mal Pelayanan Publik"))
+
+
 @bp.get("/t/<token>")
 def track_page(token: str) -> Any:
     lang = page_lang()
@@ -139,8 +153,7 @@ def track_page(token: str) -> Any:
     state = track_state(token)
     mpp_name = antre().setting("mpp_name", "Mal Pelayanan Publik")
     if state is None:
-        response = Response(render_template("tracking/not_found.html", lang=lang, mpp_name=mpp_name), 404)
-        return _csp(_no_store(response))
+        return _not_found(lang, mpp_name)
     service = state["service"]
     title, line1, line2 = _texts(state)
     page_data = {

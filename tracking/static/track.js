@@ -61,7 +61,9 @@
   }
 
   function whereText() {
-    return counterName() ? t("Silakan menuju %(counter)s", {counter: counterName()}) : t("Silakan menuju loket");
+    // "Loket 12" never breaks between its word and its number
+    var name = counterName().replace(/ /g, "\u00a0");
+    return name ? t("Silakan menuju %(counter)s", {counter: name}) : t("Silakan menuju loket");
   }
 
   function render() {
@@ -263,14 +265,18 @@
         headers: {"Content-Type": "application/json", "Accept": "application/json", "X-Antre-Track": token},
         body: JSON.stringify({scores: scores, comment: comment})
       }).then(function (r) {
-        if (r.status === 201 || r.status === 200 || r.status === 409) {
-          surveyDone = r.status === 409 ? "already" : "sent";
-          pref("survey:" + token, surveyDone);
-          render();
-          $("tk-survey-done").focus();
-          return;
-        }
-        throw new Error("HTTP " + r.status);
+        return r.text().then(function (text) {
+          var code = "";
+          try { code = ((JSON.parse(text) || {}).error || {}).code || ""; } catch (err) { code = ""; }
+          if (r.status === 201 || r.status === 200 || code === "survey_exists") {
+            surveyDone = code === "survey_exists" ? "already" : "sent";
+            pref("survey:" + token, surveyDone);
+            render();
+            $("tk-survey-done").focus();
+            return;
+          }
+          throw new Error("HTTP " + r.status + " " + code);
+        });
       }).catch(function () {
         Antre.setText(error, t("Survei belum dapat dikirim. Silakan coba lagi."));
       }).then(function () {
@@ -321,11 +327,11 @@
   render();
   checkCalled();
 
-  window.AntreTrack = { state: function () { return state; }, refresh: refresh };
-  Antre.connect({track: token}, {
+  var socket = Antre.connect({track: token}, {
     "queue:state": apply,
     "ticket:event": onTicketEvent,
     "ticket:called": onCalled,
     "ticket:position": onPosition
   }, function (online) { connected = online; drawConnection(); });
+  window.AntreTrack = { state: function () { return state; }, refresh: refresh, socket: socket };
 })();
