@@ -138,8 +138,8 @@
       var num = A.el("td", { "class": "number" });
       num.appendChild(A.el("span", { "class": "ticket-number" }, w.number));
       if (w.priority) num.appendChild(A.el("span", { "class": "badge badge-priority" }, t("Prioritas")));
+      num.appendChild(A.el("span", { "class": "service-name" }, serviceName(w.service_id)));
       tr.appendChild(num);
-      tr.appendChild(A.el("td", { "class": "service" }, serviceName(w.service_id)));
       tr.appendChild(A.el("td", { "class": "num waited" }, waitedText(w.issued_at)));
       var cell = A.el("td", { "class": "row-action" });
       var btn = A.el("button", { type: "button", "class": "secondary small", "data-call": w.number,
