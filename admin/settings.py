@@ -116,7 +116,10 @@ def N_(message: str) -> str:  # noqa: N802 - the usual name of the "extract, don
 WEBHOOK_JS_MESSAGES = (
     N_("Belum ada webhook."), N_("Aktif"), N_("Nonaktif"), N_("Terkirim sampai peristiwa #%(n)s"),
     N_("Antrian kirim: %(n)s"), N_("Galat terakhir: %(e)s"), N_("Terakhir berhasil: %(t)s"),
-    N_("Webhook ditambahkan."), N_("Memuat…"), N_("Tidak dapat memuat daftar webhook."),
+    N_("Webhook ditambahkan."), N_("Memuat…"), N_("Tidak dapat memuat daftar webhook."), N_("Lancar"),
+    N_("Mengirim"), N_("Mencoba lagi"), N_("Dijeda"), N_("Percobaan ke-%(n)s"), N_("Jeda"), N_("Lanjutkan"),
+    N_("Hapus"), N_("Webhook dijeda."), N_("Webhook dilanjutkan."), N_("Webhook dihapus."),
+    N_("Hapus webhook %(url)s? Peristiwa yang belum terkirim ke alamat ini dibuang."),
 )
 
 

@@ -175,13 +175,20 @@ def test_walk_the_admin_forms_with_refused_input(admin: Any, server: Any) -> Non
     assert_no_axe_violations(page, "webhooks with an error")
     page.fill("#wh-url", "http://127.0.0.1:9/antre")
     page.click("#wh-form button[type=submit]")
-    page.locator("#wh-table tbody th", has_text="http://127.0.0.1:9/antre").wait_for()
+    hook = page.locator("#wh-table tbody tr", has_text="http://127.0.0.1:9/antre")
+    hook.wait_for()
+    hook.locator("button", has_text="Jeda").click()
+    page.locator("#wh-status", has_text="Webhook dijeda.").wait_for()
+    assert "Dijeda" in hook.inner_text()
+    hook.locator("button", has_text="Hapus").click()  # the confirm dialog is accepted
+    page.locator("#wh-status", has_text="Webhook dihapus.").wait_for()
+    assert hook.count() == 0
 
     # Every change above is in the audit log, under this admin, and the chain verifies.
     page.goto(base + "/admin/audit?actor=boss")
     text = page.locator("table.audit").inner_text()
     for label in ("Instansi ditambahkan", "Layanan ditambahkan", "Loket ditambahkan", "Akun dibuat",
-                  "Pengaturan diubah", "Webhook ditambahkan"):
+                  "Pengaturan diubah", "Webhook ditambahkan", "Webhook dihapus"):
         assert label in text, label
     page.click("text=Verifikasi rantai hash >> nth=-1")
     assert "Rantai hash utuh." in page.locator("#verify-result").inner_text()
@@ -225,6 +232,23 @@ def test_pair_a_kiosk_by_the_code_on_its_screen(browser: Any, admin: Any, server
         device.locator("#unpaired").wait_for()
     finally:
         device.context.close()
+
+
+def test_overview_follows_the_queue_live(admin: Any, server: Any) -> None:
+    page = admin
+    page.goto(server.url + "/admin/")
+    page.locator("#live-status", has_text="Tersambung").wait_for()
+    waiting = page.locator('tr[data-service="2"] .s-waiting')
+    before = int(waiting.inner_text())
+    kiosk = server.token("kiosk", "Kiosk uji")
+    for _ in range(2):
+        assert server.api("POST", "/api/v1/tickets", kiosk, json={"service_id": 2}).status_code == 201
+    page.wait_for_function(
+        f"document.querySelector('tr[data-service=\"2\"] .s-waiting').textContent === '{before + 2}'",
+        timeout=5000)
+    counter = server.token("counter", "Loket uji")
+    called = server.api("POST", "/api/v1/counters/2/call-next", counter).json()
+    page.locator('tr[data-counter="2"] .c-number', has_text=called["number"]).wait_for(timeout=5000)
 
 
 #: one of each admin page (the forms' error states are audited in the walks above)
