@@ -471,6 +471,14 @@ class PrintSpool:
     def claim_due(self, limit: int = 20) -> list[dict[str, Any]]:
         """Claim the server-side jobs that may be (re)printed now, oldest first (with their bytes)."""
         now = _utc(self._now())
+        with self.store.read() as db:  # the common case, nothing due, takes no write lock
+            due = db.conn.execute(
+                "SELECT 1 FROM print_jobs WHERE via_agent = 0 AND sent_at IS NULL AND day = ? AND "
+                "(state = 'queued' OR (state = 'retrying' AND next_attempt_at <= ?)) LIMIT 1",
+                (self.today(), now),
+            ).fetchone()
+        if due is None:
+            return []
         with self.store.write() as db:
             ids = [r[0] for r in db.conn.execute(
                 "SELECT id FROM print_jobs WHERE via_agent = 0 AND sent_at IS NULL AND day = ? AND "

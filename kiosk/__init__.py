@@ -37,8 +37,7 @@ def init_app(app: Flask, app_antre: Antre) -> None:
         # process stays free for the call-outs, which must never wait.
         from speech.synth import create_synthesizer
 
-        with app_antre.store.read() as db:
-            backend = app_antre.store.get_setting(db, "kiosk.speech_backend", DEFAULT_SPEECH_BACKEND)
+        backend = app_antre.setting("kiosk.speech_backend", DEFAULT_SPEECH_BACKEND)
         return create_synthesizer(backend if isinstance(backend, str) else DEFAULT_SPEECH_BACKEND)
 
     speech = KioskSpeech(app_antre.store, app_antre.settings.data_dir / "cache" / "kiosk-speech", synthesizer)

@@ -272,16 +272,19 @@ class PrintAgent:
 
     # -------------------------------------------------------------------- loop
 
+    def _socket_loop(self) -> None:
+        """Keep the Socket.IO connection up (in the background: printing never waits for it)."""
+        while not self.stopping.is_set():
+            if self._sio is None or not self._sio.connected:
+                self._connect_socket()
+            self.stopping.wait(10)
+
     def run(self) -> None:
         """Poll and print until :meth:`stop`."""
         log.info("print agent for %s on printer %s", self.server, self.printer_uri)
-        last_socket_try = 0.0
+        threading.Thread(target=self._socket_loop, name="agent-socket", daemon=True).start()
         backoff = 1.0
         while not self.stopping.is_set():
-            now = time.monotonic()
-            if not self.connected and now - last_socket_try > 10:
-                last_socket_try = now
-                self._connect_socket()
             self.wake.clear()
             try:
                 self.poll_once()

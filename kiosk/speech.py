@@ -22,6 +22,7 @@ import hashlib
 import io
 import logging
 import re
+import threading
 import time
 import wave
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from typing import Any
 
 from flask_babel import force_locale, gettext
 
-from antre.blocking import call_blocking, native_lock, sleep, spawn
+from antre.blocking import call_blocking, sleep, spawn
 from antre.store import Store
 from kiosk.texts import TEXTS
 
@@ -58,7 +59,7 @@ class KioskSpeech:
         self.cache_dir = Path(cache_dir)
         self._synth_factory = synth_factory
         self._synth: Any = None
-        self._lock = native_lock()
+        self._lock = threading.Lock()  # a gevent lock under gevent: held across cooperative waits
         self._key_locks: dict[str, Any] = {}
         self._names: dict[str, dict[int, tuple[str, str]]] = {}
         self._names_at = 0.0
@@ -69,10 +70,12 @@ class KioskSpeech:
     # ------------------------------------------------------------------- texts
 
     def _synthesizer(self) -> Any:
-        with self._lock:
-            if self._synth is None:
-                self._synth = self._synth_factory()
-            return self._synth
+        if self._synth is None:
+            synth = self._synth_factory()
+            with self._lock:
+                if self._synth is None:
+                    self._synth = synth
+        return self._synth
 
     def _load_names(self) -> dict[str, dict[int, tuple[str, str]]]:
         if self._names and time.monotonic() - self._names_at < NAMES_TTL:
@@ -126,17 +129,28 @@ class KioskSpeech:
         return f"{number_words(hours, 'en')}" + (f" {number_words(minutes, 'en')}" if minutes else " o'clock")
 
     # ------------------------------------------------------------------- audio
+    #
+    # Under gevent, synthesis must run on the event loop's own thread: espeak-ng
+    # is a subprocess, and gevent watches child processes on the default loop
+    # only ("child watchers are only available on the default loop" in a pool
+    # thread).  There it is cooperative: the loop goes on while espeak-ng works.
+    # The database reads and the joining run in the thread pool.
 
-    def clip(self, key: str, lang: str) -> Path:
-        """The WAV of one key (synthesized and cached on first use)."""
-        text = self.text_for(key, lang)
+    def texts(self, keys: list[str], lang: str) -> list[str]:
+        """What each key says; :class:`UnknownKey` for the whole list if any one is unknown (blocking)."""
+        if not keys or len(keys) > MAX_KEYS:
+            raise UnknownKey(",".join(keys))
+        return [self.text_for(key, lang) for key in keys]
+
+    def clip_path(self, text: str, lang: str) -> Path:
+        """The cached WAV of one text, synthesized on first use (see the note above)."""
         synth = self._synthesizer()
         digest = hashlib.sha256(f"{synth.fingerprint(lang)}\n{lang}\n{text}".encode()).hexdigest()[:32]
         path = self.cache_dir / f"{digest}.wav"
         if path.exists() and path.stat().st_size > 44:
             return path
         with self._lock:
-            key_lock = self._key_locks.setdefault(digest, native_lock())
+            key_lock = self._key_locks.setdefault(digest, threading.Lock())
         with key_lock:
             if path.exists() and path.stat().st_size > 44:
                 return path
@@ -149,15 +163,12 @@ class KioskSpeech:
                 tmp.unlink(missing_ok=True)
         return path
 
-    def joined(self, keys: list[str], lang: str) -> bytes:
-        """One WAV of several keys, with short pauses between them."""
+    @staticmethod
+    def join(paths: list[Path]) -> bytes:
+        """One WAV of several clips, with short pauses between them (blocking)."""
         from speech import audio
 
-        if not keys or len(keys) > MAX_KEYS:
-            raise UnknownKey(",".join(keys))
-        for key in keys:
-            self.text_for(key, lang)  # refuse the whole request before any work
-        pieces = [audio.read_wav(self.clip(key, lang)) for key in keys]
+        pieces = [audio.read_wav(path) for path in paths]
         joined = audio.concatenate(pieces, GAP_SECONDS)[0] if len(pieces) > 1 else pieces[0]
         buffer = io.BytesIO()
         with wave.open(buffer, "wb") as out:
@@ -166,6 +177,12 @@ class KioskSpeech:
             out.setframerate(joined.rate)
             out.writeframes(joined.samples.tobytes())
         return buffer.getvalue()
+
+    def speak(self, keys: list[str], lang: str) -> bytes:
+        """The WAV of ``keys``: texts and joining off the loop, synthesis on it (call from the loop)."""
+        texts = call_blocking(self.texts, keys, lang)
+        paths = [self.clip_path(text, lang) for text in texts]
+        return call_blocking(self.join, paths)
 
     def keys_to_prepare(self, langs: tuple[str, ...] = LANGS) -> list[tuple[str, str]]:
         """Every page text and name, in each language: what start-up prepares ahead of use."""
@@ -192,7 +209,8 @@ class KioskSpeech:
             return
         for key, lang in keys:
             try:
-                call_blocking(self.clip, key, lang)
+                (text,) = call_blocking(self.texts, [key], lang)
+                self.clip_path(text, lang)
                 self.prepared += 1
             except UnknownKey:
                 continue

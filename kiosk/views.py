@@ -123,7 +123,7 @@ def speech(lang: str) -> Any:
     keys = [k for k in raw.split(",") if k][:9] if len(raw) <= 400 else []
     engine = kiosk_speech()
     try:
-        wav = antre().run(engine.joined, keys, lang)
+        wav = engine.speak(keys, lang)
     except UnknownKey:
         raise ApiError(400, "unknown_speech_key", "Teks ini tidak dapat diucapkan. (Unknown speech key.)") from None
     except Exception as exc:  # noqa: BLE001 - no synthesizer here: the page goes on silently

@@ -125,6 +125,7 @@
     document.querySelectorAll("[data-t]").forEach(function (node) { Antre.setText(node, t(node.getAttribute("data-t"))); });
     $("btn-lang").setAttribute("lang", lang() === "id" ? "en" : "id");
     document.title = t("app_title") + " · " + cfg.mpp_name;
+    clockTick();
     tick();
   }
   function setLanguage(next) {
@@ -231,12 +232,13 @@
     opts = opts || {};
     SCREENS.forEach(function (name) { $("s-" + name).hidden = name !== screen; });
     state.screen = screen;
+    body.setAttribute("data-screen", screen);
     $("btn-back").hidden = screen === "start" || screen === "ticket";
     $("btn-home").hidden = screen === "start" || screen === "ticket";
     rerender();
     $("k-main").scrollTop = 0;
     setText("k-live", $("s-" + screen).querySelector("h1").textContent);
-    var first = opts.focus || firstOption();
+    var first = (opts.focus && document.querySelector(opts.focus)) || firstOption();
     quietFocus = true;
     if (first) first.focus(); else $("s-" + screen).querySelector("h1").focus();
     quietFocus = false;
@@ -260,20 +262,14 @@
     if (dialogState) { closeDialog(dialogState.cancel); return; }
     switch (state.screen) {
       case "tenants": case "booking": show("start"); break;
-      case "services": show("tenants", { focus: tenantButton(state.tenant) }); break;
-      case "priority": show("services", { focus: serviceButton(state.service) }); break;
+      case "services": show("tenants", { focus: tenantSel(state.tenant) }); break;
+      case "priority": show("services", { focus: serviceSel(state.service) }); break;
       case "ticket": reset(); break;
       default: break;
     }
   }
-  function tenantButton(tn) {
-    renderTenants();
-    return tn ? $("tenant-list").querySelector("[data-tenant='" + tn.id + "']") : null;
-  }
-  function serviceButton(s) {
-    renderServices();
-    return s ? $("service-list").querySelector("[data-service='" + s.id + "']") : null;
-  }
+  function tenantSel(tn) { return tn ? "#tenant-list [data-tenant='" + tn.id + "']" : null; }
+  function serviceSel(s) { return s ? "#service-list [data-service='" + s.id + "']" : null; }
 
   /** Back to the start, as a new visitor finds it: Indonesian, no access modes left on. */
   function reset() {
@@ -377,10 +373,10 @@
     refreshServices();
     if (err.code === "service_closed") {
       openDialog({ title: t("err_closed_title"), text: t("err_closed"), say: ["ui.say_closed"],
-                   done: function () { show("services", { focus: serviceButton(s) }); } });
+                   done: function () { show("services", { focus: serviceSel(s) }); } });
     } else if (err.code === "quota_reached") {
       openDialog({ title: t("err_quota_title"), text: t("err_quota"), say: ["ui.say_quota"],
-                   done: function () { show("services", { focus: serviceButton(s) }); } });
+                   done: function () { show("services", { focus: serviceSel(s) }); } });
     } else {
       openDialog({ title: t("err_generic_title"), text: err.code === "offline" ? t("err_offline") : t("err_generic"),
                    say: ["ui.err_generic"] });
@@ -750,7 +746,7 @@
     if (target.hasAttribute("data-reason")) { choosePriority(target.getAttribute("data-reason") || null); return; }
     switch (target.getAttribute("data-action")) {
       case "take": show("tenants"); break;
-      case "booking": show("booking", { focus: $("booking-code") }); break;
+      case "booking": show("booking", { focus: "#booking-code" }); break;
       case "back": back(); break;
       case "home": reset(); break;
       case "done": reset(); break;
