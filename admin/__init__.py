@@ -26,6 +26,14 @@ def remember_language() -> None:
         session["lang"] = lang
 
 
+@bp.after_request
+def no_store(response: Any) -> Any:
+    """Admin pages hold tokens shown once and staff data: never kept in a browser's cache."""
+    if request.endpoint != "admin.static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 from admin import audit, devices, home, login, settings, setup, staff  # noqa: E402, F401 - routes
 from admin.pairing import pair_bp  # noqa: E402
 

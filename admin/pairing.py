@@ -27,6 +27,12 @@ from web.errors import ApiError, json_body
 
 pair_bp = Blueprint("pairing", __name__, url_prefix="/pair")
 
+
+@pair_bp.after_request
+def no_store(response: Any) -> Any:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
 POLL_SECONDS = 3
 #: new codes per client address (a page reload reuses its code while it is valid)
 code_limiter = RateLimiter(limit=10, window=600)

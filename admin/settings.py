@@ -10,7 +10,15 @@ from flask_babel import gettext as _
 from admin import bp
 from admin.access import admin_page, attempt, config, render
 from admin.forms import FormState, form_values
-from antre.config import MAX_REPEATS, NUMBER_STYLES, VOICE_DEFAULTS, ZERO_WORDS, Change, clean_voice
+from antre.config import (
+    MAX_REPEATS,
+    NUMBER_STYLES,
+    OUTPUT_SETTINGS,
+    VOICE_DEFAULTS,
+    ZERO_WORDS,
+    Change,
+    clean_voice,
+)
 from antre.rules import RuleError
 from web.context import antre
 from web.i18n import js_messages
@@ -66,23 +74,31 @@ def _voice_preview(voice: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+VOICE_FORM = ("number_style", "zero_word", "template_id", "template_en", "repeats")
+
+
 @bp.route("/voice", methods=["GET", "POST"])
 @admin_page("settings")
 def voice() -> Any:
-    current = antre().run(config().settings)["voice"]
-    form = FormState(values=dict(current))
+    settings = antre().run(config().settings)
+    current = settings["voice"]
+    form = FormState(values={**current, **{k: settings[k] for k in OUTPUT_SETTINGS}})
     preview = _voice_preview(current)
     if request.method == "POST":
-        form.values = form_values(request.form, "number_style", "zero_word", "template_id", "template_en", "repeats")
+        outputs = {k: request.form[k] for k in OUTPUT_SETTINGS if k in request.form}
+        form.values = {**form_values(request.form, *VOICE_FORM), **{k: settings[k] for k in OUTPUT_SETTINGS},
+                       **outputs}
         form.values["chime"] = request.form.get("chime") == "1"
+        voice_values = {k: form.values[k] for k in (*VOICE_FORM, "chime")}
         if request.form.get("action") == "preview":
             try:
-                preview = _voice_preview(clean_voice(form.values))
+                preview = _voice_preview(clean_voice(voice_values))
             except RuleError as exc:
                 form.refused(exc)
             return render("admin/voice.html", 400 if form.errors else 200, form=form, preview=preview,
                           previewing=True, **_voice_choices())
-        change = attempt(form, config().update_settings, g.actor, {"voice": form.values})
+        update = {"voice": voice_values, **outputs}
+        change = attempt(form, config().update_settings, g.actor, update)
         if change is not None:
             return _saved(change, "admin.voice")
     return render("admin/voice.html", 400 if form.errors else 200, form=form, preview=preview, previewing=False,

@@ -25,6 +25,9 @@ Settings keys (``settings`` table, JSON values; :data:`SETTING_DEFAULTS`):
 ``running_text``        the marquee on waiting-room displays
 ``voice``               ``{"number_style": "whole"|"digits", "zero_word": "nol"|"kosong",
                         "template_id", "template_en", "repeats": 1..5, "chime": bool}``
+``speech_backend``      ``pyttsx3`` | ``espeak`` | ``tone``; ``audio_output``: ``browser`` (the displays
+                        play calls) | ``server`` (the server's own sound card); ``audio_device``: an ALSA
+                        device for server output (checked by :func:`antre.announce.check_output_setting`)
 ``kiosk_idle_seconds``  idle time before a kiosk returns to its start screen
 ``ticket_footer``       text printed at the bottom of every ticket (up to 4 lines)
 ``printers``            ``{"<kiosk token id>": URI}``: the printer of each kiosk; a URI as
@@ -96,12 +99,22 @@ SETTING_DEFAULTS: dict[str, Any] = {
     "mpp_name": "Mal Pelayanan Publik",
     "running_text": "",
     "voice": VOICE_DEFAULTS,
+    "speech_backend": "pyttsx3",
+    "audio_output": "browser",
+    "audio_device": "",
     "kiosk_idle_seconds": 30,
     "ticket_footer": "",
     "printers": {},
 }
 #: settings that kiosks and displays may see (sent with ``config:changed``)
-PUBLIC_SETTINGS = ("mpp_name", "running_text", "voice", "kiosk_idle_seconds", "ticket_footer")
+PUBLIC_SETTINGS = ("mpp_name", "running_text", "voice", "audio_output", "kiosk_idle_seconds", "ticket_footer")
+#: the speech output settings, each with the message for a refused value
+OUTPUT_SETTINGS = {
+    "speech_backend": "Mesin suara harus pyttsx3, espeak atau tone. (Speech engine: pyttsx3, espeak or tone.)",
+    "audio_output": "Keluaran suara: layar (browser) atau server. (Audio output: browser or server.)",
+    "audio_device": "Perangkat audio: nama perangkat ALSA tanpa spasi (maks. 100 karakter), atau kosong. "
+                    "(Audio device: an ALSA device name without spaces, or empty.)",
+}
 
 DAY_NAMES = {
     "mon": ("Senin", "Monday"), "tue": ("Selasa", "Tuesday"), "wed": ("Rabu", "Wednesday"),
@@ -978,6 +991,8 @@ class Config:
             return "\n".join(lines)
         if key == "voice":
             return clean_voice(value)
+        if key in OUTPUT_SETTINGS:
+            return clean_output_setting(key, value)
         if key == "printers":
             return self._clean_printers(db, value)
         raise Invalid("unknown_setting", f"Pengaturan tidak dikenal: {key}. (Unknown setting.)", field=key)
@@ -1125,6 +1140,20 @@ def clean_voice(value: Any) -> dict[str, Any]:
         templates[key] = text
     return {"number_style": merged["number_style"], "zero_word": merged["zero_word"], **templates,
             "repeats": repeats, "chime": chime}
+
+
+def clean_output_setting(key: str, value: Any) -> Any:
+    """A speech output setting, checked by the display part's own rule."""
+    if isinstance(value, str):
+        value = value.strip()
+    try:
+        from antre.announce import check_output_setting
+    except ImportError:  # pragma: no cover - the display part is always shipped
+        return value
+    try:
+        return check_output_setting(key, value)
+    except ValueError:
+        raise _refuse(f"invalid_{key}", key, OUTPUT_SETTINGS[key]) from None
 
 
 def template_problem(template: str) -> str | None:

@@ -295,6 +295,12 @@ def test_settings_refusals_write_no_key_at_all(cfg: Config) -> None:
     refused(store, lambda: cfg.update_settings(ADMIN, {"ticket_footer": "x" * 49}), "invalid_ticket_footer")
     refused(store, lambda: cfg.update_settings(ADMIN, {"theme": "dark"}), "unknown_setting", "theme")
     refused(store, lambda: cfg.update_settings(ADMIN, {"voice": {"repeats": 9}}), "invalid_repeats", "repeats")
+    refused(store, lambda: cfg.update_settings(ADMIN, {"audio_output": "speaker"}), "invalid_audio_output",
+            "audio_output")
+    refused(store, lambda: cfg.update_settings(ADMIN, {"speech_backend": "say"}), "invalid_speech_backend",
+            "speech_backend")
+    refused(store, lambda: cfg.update_settings(ADMIN, {"audio_device": "hw 1"}), "invalid_audio_device",
+            "audio_device")
     refused(store, lambda: cfg.update_settings(ADMIN, {"printers": {"404": "virtual"}}), "kiosk_not_found",
             "printer_404")
     _change, _token = cfg.create_token(ADMIN, "kiosk", "Kiosk lobi")
@@ -426,10 +432,16 @@ def test_settings_defaults_update_and_public_view(cfg: Config) -> None:
     assert settings["ticket_footer"] == "Terima kasih\nSalam"
     assert settings["printers"] == {kiosk: "agent"}
     assert settings["voice"]["number_style"] == "digits" and settings["voice"]["zero_word"] == "nol"
-    assert set(public_settings(cfg.store)) == {"mpp_name", "running_text", "voice", "kiosk_idle_seconds",
-                                               "ticket_footer"}
-    row = audit_rows(cfg.store, "settings.updated")[-1]
-    assert json.loads(row["details"])["changes"]["kiosk_idle_seconds"] == [30, 45]
+    assert set(public_settings(cfg.store)) == {"mpp_name", "running_text", "voice", "audio_output",
+                                               "kiosk_idle_seconds", "ticket_footer"}
+    assert cfg.update_settings(ADMIN, {"audio_output": "server", "audio_device": " plughw:1,0 "}).changed
+    from antre.announce import load_voice_config
+
+    output = load_voice_config(cfg.store)
+    assert (output.audio_output, output.audio_device) == ("server", "plughw:1,0"), "the display part reads them"
+    first, second = audit_rows(cfg.store, "settings.updated")
+    assert json.loads(first["details"])["changes"]["kiosk_idle_seconds"] == [30, 45]
+    assert json.loads(second["details"])["changes"]["audio_output"] == ["browser", "server"]
     assert not cfg.update_settings(ADMIN, {"kiosk_idle_seconds": 45}).changed
 
 

@@ -276,12 +276,15 @@ def test_settings_voice_and_running_text(client: Any, store: Any, admin: str) ->
     r = client.post("/admin/voice", data={"csrf_token": admin, "number_style": "digits", "zero_word": "nol",
                                           "template_id": "Nomor antrian {number}, silakan ke {counter}",
                                           "template_en": "Number {number}, please go to {counter}",
-                                          "repeats": "2", "action": "save"})
+                                          "repeats": "2", "audio_output": "server", "speech_backend": "espeak",
+                                          "audio_device": "", "action": "save"})
     assert r.status_code == 303
     from antre.config import read_settings
 
-    voice = read_settings(store)["voice"]
+    settings = read_settings(store)
+    voice = settings["voice"]
     assert voice["repeats"] == 2 and voice["chime"] is False and voice["number_style"] == "digits"
+    assert (settings["audio_output"], settings["speech_backend"]) == ("server", "espeak")
 
 
 def test_english_pages(client: Any, admin: str) -> None:

@@ -14,7 +14,9 @@
   function request(path, init) {
     init = init || {};
     init.credentials = "same-origin";
-    init.headers = Object.assign({ "Accept": "application/json", "X-Antre-Pairing": "1" }, init.headers || {});
+    var headers = { "Accept": "application/json", "X-Antre-Pairing": "1" };
+    if (init.body) headers["Content-Type"] = "application/json";
+    init.headers = headers;  // (no Object.assign: some TV browsers lack it)
     return fetch(path, init).then(function (r) {
       return r.json().then(function (data) { if (!r.ok) throw data; return data; });
     });
@@ -22,8 +24,7 @@
 
   function newCode() {
     clearTimeout(timer);
-    return request("/pair/code", { method: "POST", headers: { "Content-Type": "application/json" },
-                                   body: JSON.stringify({ roles: roles }) })
+    return request("/pair/code", { method: "POST", body: JSON.stringify({ roles: roles }) })
       .then(function (data) {
         codeEl.textContent = data.code.slice(0, 3) + " " + data.code.slice(3);
         codeEl.setAttribute("aria-label", data.code.split("").join(" "));
