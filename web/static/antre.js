@@ -49,6 +49,8 @@
     socket.on("connect", function () { if (onStatus) onStatus(true); });
     socket.on("disconnect", function () { if (onStatus) onStatus(false); });
     socket.on("connect_error", function () { if (onStatus) onStatus(false); });
+    // The admin revoked this device's token: reload, which shows the pairing screen.
+    socket.on("device:revoked", function () { window.location.reload(); });
     return socket;
   }
 
