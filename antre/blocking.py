@@ -145,11 +145,9 @@ class SingleThreadWorker:
 
 
 def _destroy_thread_hub() -> None:
-    from gevent.hub import get_hub_if_exists
+    import gevent
 
-    hub = get_hub_if_exists()
-    if hub is not None:
-        hub.destroy(destroy_loop=True)
+    gevent.get_hub().destroy(destroy_loop=True)
 
 
 def native_lock() -> Any:
