@@ -225,11 +225,12 @@ def test_pair_a_kiosk_by_the_code_on_its_screen(browser: Any, admin: Any, server
         device.locator("#unpaired").wait_for(state="detached", timeout=15000)
         assert device.url.endswith("/kiosk")
 
-        # Revoked: the device is unpaired again at its next request.
+        # Revoked: the device's socket is dropped and its page reloads to the pairing screen by itself.
+        device.wait_for_function("document.querySelector('script[src*=\"kiosk\"]') !== null")
         page.locator("tr", has_text="Kiosk lobi").locator("button", has_text="Cabut").click()
         assert "dicabut" in flash(page)
-        device.reload()
-        device.locator("#unpaired").wait_for()
+        device.locator("#unpaired").wait_for(timeout=10000)
+        device.locator("#pair-code").wait_for()
     finally:
         device.context.close()
 
