@@ -17,10 +17,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request, session
+
+from web.i18n import LANGS
 
 bp = Blueprint("reports", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/reports")
+
+
+@bp.before_request
+def remember_language() -> None:
+    """``?lang=en`` on a report page switches the admin's language for the session (as the admin does)."""
+    lang = request.args.get("lang")
+    if lang in LANGS and request.path.startswith("/admin/"):
+        session["lang"] = lang
 
 from reports import api, pages, tablet  # noqa: E402, F401 - routes
 

@@ -118,9 +118,12 @@ def report_page() -> Any:
 
 def _chart_data(data: dict[str, Any]) -> dict[str, Any]:
     """What the three charts draw (the same figures as their tables)."""
+    busy = [h["hour"] for h in data["hours"] if h["issued"]]
+    first, last = (min(busy + [7]), max(busy + [16])) if busy else (7, 16)  # at least the working day
+    hours = data["hours"][first:last + 1]
     return {
         "lang": _lang(),
-        "hours": {"labels": [f"{h['hour']:02d}" for h in data["hours"]], "issued": [h["issued"] for h in data["hours"]],
+        "hours": {"labels": [f"{h['hour']:02d}" for h in hours], "issued": [h["issued"] for h in hours],
                   "label": _("Nomor diambil")},
         "tenants": {
             "labels": [t["name"] for t in data["tenants"]],
@@ -131,7 +134,7 @@ def _chart_data(data: dict[str, Any]) -> dict[str, Any]:
         },
         "days": {"labels": [d["day"] for d in data["by_day"]], "issued": [d["issued"] for d in data["by_day"]],
                  "served": [d["served"] for d in data["by_day"]], "issued_label": _("Diambil"),
-                 "served_label": _("Dilayani")},
+                 "served_label": _("Selesai dilayani")},
     }
 
 
