@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
 from flask import g, jsonify, request
@@ -25,6 +26,18 @@ from web.context import antre
 from web.errors import ApiError, json_body
 
 MAX_DETAIL = 500
+_FAULT = "(paper_out|paper_low|offline|slow|silent|disconnected|none)"
+_USB_ID = "([1-9A-Fa-f][0-9A-Fa-f]{3}|0[1-9A-Fa-f][0-9A-Fa-f]{2}|00[1-9A-Fa-f][0-9A-Fa-f]|000[1-9A-Fa-f])"  # not 0000
+#: what this API accepts as a kiosk's printer (the printing package checks it again); exact, so that
+#: the OpenAPI document says precisely what is accepted
+PRINTER_URI_PATTERN = (
+    rf"^(|usb:{_USB_ID}:{_USB_ID}"  # "" (like null): the server's default printer
+    r"|tcp://[A-Za-z0-9][A-Za-z0-9.-]{0,62}(:[1-9][0-9]{0,3})?"
+    r"|serial:/dev/[A-Za-z0-9_]{1,32}(\?baudrate=(9600|19200|38400|57600|115200))?"
+    r"|cups:[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,62}"
+    r"|file:/[A-Za-z0-9_.-][A-Za-z0-9_./-]{0,200}"
+    rf"|virtual(:[A-Za-z0-9_.-]{{1,64}})?(\?fault={_FAULT}(,{_FAULT}){{0,3}})?)$"
+)
 
 
 def printing_service() -> KioskPrinting:
@@ -139,37 +152,33 @@ def print_jobs() -> Any:
     return jsonify({"jobs": [public_job(j) for j in jobs], "counts": antre().run(spool.counts)})
 
 
-@bp.get("/api/v1/kiosks/<id:token_id>/printer")
+@bp.route("/api/v1/kiosks/<id:token_id>/printer", methods=["GET", "PUT"])
 @require("admin")
 def kiosk_printer(token_id: int) -> Any:
+    """One rule for both methods: an id out of range is then a 404 for either (not a 405)."""
     spool = printing_service().spool
-    antre().run(_kiosk_token, token_id)
-    return jsonify(antre().run(spool.kiosk_printer, token_id).as_dict())
-
-
-def _kiosk_token(token_id: int) -> None:
-    store = antre().store
-    with store.read() as db:
-        row = db.conn.execute("SELECT role FROM tokens WHERE id = ? AND revoked_at IS NULL", (token_id,)).fetchone()
-    if row is None or row["role"] != "kiosk":
-        raise NotFound("kiosk_not_found", "Token kios tidak ditemukan. (Kiosk token not found.)")
-
-
-@bp.put("/api/v1/kiosks/<id:token_id>/printer")
-@require("admin")
-def set_kiosk_printer(token_id: int) -> Any:
+    if request.method == "GET":
+        antre().run(_kiosk_token, antre().store, token_id)
+        return jsonify(antre().run(spool.kiosk_printer, token_id).as_dict())
     body = json_body()
     uri = validate_printer_uri(body.get("printer_uri"))
     via_agent = body.get("print_via_agent", False)
     paper_mm = body.get("paper_mm")
     if uri is not None:
-        problem = _printer_uri_problem(uri)
+        problem = None if re.match(PRINTER_URI_PATTERN, uri) else "scheme or form not supported here"
+        problem = problem or _printer_uri_problem(uri)
         if problem:
             raise Invalid("invalid_printer_uri", f"Alamat printer tidak sah: {problem} (Invalid printer URI.)")
-    spool = printing_service().spool
     kiosk = antre().run(spool.set_kiosk_printer, token_id, printer_uri=uri, via_agent=via_agent, paper_mm=paper_mm,
                         actor=g.actor.label)
     return jsonify(kiosk.as_dict())
+
+
+def _kiosk_token(store: Any, token_id: int) -> None:
+    with store.read() as db:
+        row = db.conn.execute("SELECT role FROM tokens WHERE id = ? AND revoked_at IS NULL", (token_id,)).fetchone()
+    if row is None or row["role"] != "kiosk":
+        raise NotFound("kiosk_not_found", "Token kios tidak ditemukan. (Kiosk token not found.)")
 
 
 def _printer_uri_problem(uri: str) -> str | None:
@@ -276,7 +285,8 @@ add_operation(
     description="Writes the `printers` setting: a printer URI (null: the server's default) or the kiosk's "
                 "print agent (`print_via_agent`), and the kiosk's paper width.",
     body={"type": "object", "properties": {
-        "printer_uri": {"type": ["string", "null"], "maxLength": 300},
+        "printer_uri": {"type": ["string", "null"], "maxLength": 300, "pattern": PRINTER_URI_PATTERN,
+                        "examples": ["tcp://192.168.1.50:9100", "usb:04b8:0e15", "file:/var/lib/antre/prints"]},
         "print_via_agent": {"type": "boolean", "default": False},
         "paper_mm": {"enum": [*PAPER_SIZES, None]}}},
 )
