@@ -258,3 +258,21 @@ def test_event_body_is_compact_json_of_the_event() -> None:
     assert json.loads(body) == {"id": 7, "type": "ticket.called", "occurred_at": "2026-11-23T08:00:00+07:00",
                                 "ticket": {"id": 3, "number": "A003"}}
     assert b" " not in body
+
+
+def test_a_proxy_from_the_environment_is_used(
+    queue: Queue, demo_store: Store, deliverer: WebhookDeliverer, receiver: Receiver, monkeypatch: Any,
+) -> None:
+    """A building whose way out is a proxy: the webhook goes through it (here the receiver plays the proxy)."""
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{receiver.port}")
+    monkeypatch.delenv("no_proxy", raising=False)
+    hook = register(demo_store, "http://127.0.0.1:9/antre/hook?src=mpp")  # port 9: nothing listens
+    issue(queue, 2)
+    assert deliverer.drain(hook).delivered == 2
+    assert [d.event_id for d in receiver.accepted()] == [queue.last_event_id() - 1, queue.last_event_id()]
+    assert all(d.signed_with(SECRET) for d in receiver.accepted())
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    deliverer.forget(hook)
+    issue(queue, 1)
+    result = deliverer.drain(hook)  # now direct, to the closed port
+    assert result.reason == "failed" and "connection failed" in (result.error or "")
