@@ -245,11 +245,19 @@ class PrintSpool:
 
     def kiosk_printer(self, token_id: int | None) -> KioskPrinter:
         """Where a kiosk prints: the admin's ``printers`` setting (a URI, or ``agent``), else the default."""
+        with self.store.read() as db:
+            return self._kiosk_printer(db, token_id)
+
+    def kiosk_and_policy(self, token_id: int | None) -> tuple[KioskPrinter, PrintPolicy]:
+        """Both, in one read (the tap waits for them)."""
+        with self.store.read() as db:
+            return self._kiosk_printer(db, token_id), self._policy(db)
+
+    def _kiosk_printer(self, db: sqlite_utils.Database, token_id: int | None) -> KioskPrinter:
         if token_id is None:
             return KioskPrinter(None, None, False, None)
-        with self.store.read() as db:
-            printers = self.store.get_setting(db, PRINTERS_SETTING, {})
-            row = db.conn.execute("SELECT * FROM kiosk_printers WHERE token_id = ?", (token_id,)).fetchone()
+        printers = self.store.get_setting(db, PRINTERS_SETTING, {})
+        row = db.conn.execute("SELECT * FROM kiosk_printers WHERE token_id = ?", (token_id,)).fetchone()
         uri = printers.get(str(token_id)) if isinstance(printers, dict) else None
         uri = uri.strip() if isinstance(uri, str) and uri.strip() else None
         via_agent = uri == AGENT

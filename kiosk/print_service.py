@@ -148,17 +148,16 @@ class KioskPrinting:
 
     def _make_job(self, ticket: dict[str, Any], kiosk_id: int | None,
                   kiosk_name: str) -> tuple[dict[str, Any], bool, KioskPrinter, PrintPolicy]:
-        existing = self.spool.by_ticket(ticket["id"])
-        kiosk = self.spool.kiosk_printer(kiosk_id)
-        policy = self.spool.policy()
-        if existing is not None:
-            return existing, False, kiosk, policy
+        """Render and store the job in one pool call (the tap waits for it): returns it with its bytes."""
+        kiosk, policy = self.spool.kiosk_and_policy(kiosk_id)
         data = render_ticket_bytes(self.antre, ticket, kiosk.paper_mm or policy.paper_mm, policy.footer)
         printer_uri = None if kiosk.via_agent else (kiosk.printer_uri or self.antre.settings.printer)
         job, created = self.spool.create(
             ticket["id"], ticket["number"], data, kiosk_token_id=kiosk_id, kiosk_name=kiosk_name,
             printer_uri=printer_uri, via_agent=kiosk.via_agent, claim=not kiosk.via_agent,
         )
+        if created:
+            job["data"] = data
         return job, created, kiosk, policy
 
     def dispatch(self, job: dict[str, Any], kiosk: KioskPrinter, policy: PrintPolicy) -> None:
@@ -171,8 +170,7 @@ class KioskPrinting:
             return
         if job["state"] != "printing":
             return  # not claimed here: the retry loop claims it
-        full = call_blocking(self.spool.get, job["id"], with_data=True)
-        self._submit(full)
+        self._submit(job)
 
     def _submit(self, job: dict[str, Any]) -> None:
         from printing.worker import PrintJob
