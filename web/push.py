@@ -84,6 +84,7 @@ class Publisher:
     def _counter_changed(self, outcome: Outcome) -> None:
         counter_ids = {e["ticket"].get("counter_id") for e in outcome.events} | {outcome.counter_id}
         counter_ids |= {e.get("counter_id") for e in outcome.events}
+        called = {e["ticket"].get("counter_id") for e in outcome.events if e["type"] in CALL_EVENTS}
         for counter_id in sorted(c for c in counter_ids if c is not None):
             try:
                 counter = call_blocking(self.antre.queue.counter, counter_id)
@@ -98,9 +99,14 @@ class Publisher:
                     "current_status": current["status"] if current else None,
                 }
             }
-            rooms = ["displays:all", f"counter:{counter_id}", "staff"]
-            if counter["zone"]:
-                rooms.append(f"zone:{counter['zone']}")
+            rooms = [f"counter:{counter_id}", "staff"]
+            if counter_id not in called:
+                # After a call the displays already know (``ticket:called`` names the counter and its
+                # number): sending this as well would double every display's messages and delay the
+                # call's fan-out to the last display by as much.
+                rooms.append("displays:all")
+                if counter["zone"]:
+                    rooms.append(f"zone:{counter['zone']}")
             socketio.emit("counter:changed", payload, to=rooms)
 
     def _queue_changed(self, services: set[int]) -> None:
