@@ -298,3 +298,30 @@ def test_pending_survey_for_the_tablet(app, client, clock, tokens):
     _post(client, row["id"], {"scores": [4] * 9}, bearer(tokens["display"]))
     with store.read() as db:
         assert reports.pending_survey(db, 1, clock.now()) is None            # answered
+
+
+def test_answers_match_the_openapi_document(app, client, clock, tokens):
+    """The 200/201 bodies of the three operations, with data and without, against /openapi.json."""
+    import jsonschema_rs  # schemathesis' validator (installed with it)
+
+    doc = client.get("/openapi.json").json
+    row = _served(app, clock)
+    created = _post(client, row["id"], {"scores": [4, 3, 2, 1, 4, 3, 2, 1, 4], "comment": None},
+                    bearer(tokens["admin"]))
+    h = bearer(tokens["admin"])
+    answers = [
+        ("/api/v1/tickets/{id}/survey", "post", "201", created),
+        ("/api/v1/reports/summary", "get", "200", client.get(f"/api/v1/reports/summary?from={DAY}&to={DAY}",
+                                                             headers=h)),
+        ("/api/v1/reports/summary", "get", "200", client.get("/api/v1/reports/summary?from=2020-01-01&to=2020-01-01",
+                                                             headers=h)),
+        ("/api/v1/reports/ikm", "get", "200", client.get(f"/api/v1/reports/ikm?from={DAY}&to={DAY}", headers=h)),
+        ("/api/v1/reports/ikm", "get", "200", client.get("/api/v1/reports/ikm?from=2020-01-01&to=2020-01-01",
+                                                         headers=h)),
+        ("/api/v1/reports/ikm", "get", "400", client.get("/api/v1/reports/ikm?from=2020-01-02&to=2020-01-01",
+                                                         headers=h)),
+    ]
+    for path, method, status, response in answers:
+        assert str(response.status_code) == status, (path, response.json)
+        schema = doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+        jsonschema_rs.validator_for({**schema, "components": doc["components"]}).validate(response.json)
