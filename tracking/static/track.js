@@ -22,7 +22,10 @@
   var lang = Antre.setLang(pref("lang") || data.lang);
   var t = Antre.t;
   var alertsOn = pref("alerts") === "1";
-  var alertedAt = pref("called:" + token);
+  // The call this page last rang for: by event id when the call came as an event,
+  // by called_at when it was seen in a state (a reconnect, a poll).
+  var alerted = {event: parseInt(pref("event:" + token) || "0", 10) || 0, at: pref("called:" + token),
+                 byState: false};
   var surveyDone = pref("survey:" + token);
   var connected = false;
   var audio = $("tk-chime");
@@ -166,13 +169,24 @@
     playChime();
   }
 
-  /** Ring once for every call or recall (a new called_at), however it reached us. */
-  function checkCalled() {
+  /** Ring once for every call or recall, however it reached us (event, reconnect, poll). */
+  function checkCalled(eventId) {
     var tk = state.ticket;
-    if (tk.status !== "called" || !tk.called_at || tk.called_at === alertedAt) return;
-    var recall = !!alertedAt; // this page rang for this ticket before
-    alertedAt = tk.called_at;
-    pref("called:" + token, alertedAt);
+    if (tk.status !== "called" || !tk.called_at) return;
+    var recall = !!alerted.at; // this page rang for this ticket before
+    if (eventId) {
+      if (eventId <= alerted.event) return;
+      // the same call already rang when a state showed it: just note its event id
+      var seen = alerted.byState && tk.called_at === alerted.at;
+      alerted = {event: eventId, at: tk.called_at, byState: false};
+      pref("event:" + token, String(eventId));
+      pref("called:" + token, tk.called_at);
+      if (seen) return;
+    } else {
+      if (tk.called_at === alerted.at) return;
+      alerted = {event: alerted.event, at: tk.called_at, byState: true};
+      pref("called:" + token, tk.called_at);
+    }
     ring();
     say((recall ? t("Nomor Anda dipanggil ulang!") : t("Nomor Anda dipanggil!")) + " " + whereText());
     var panel = $("tk-called");
@@ -183,12 +197,12 @@
 
   // -------------------------------------------------------------------- state
 
-  function apply(next) {
+  function apply(next, eventId) {
     if (!next || !next.ticket || next.ticket.id !== state.ticket.id) return;
     var before = state.ticket.status;
     state = {ticket: next.ticket, counter: next.counter || null, service: next.service || state.service};
     render();
-    checkCalled();
+    checkCalled(eventId);
     if (before !== state.ticket.status && state.ticket.status !== "called") say(statusTexts().join(" "));
   }
 
@@ -208,14 +222,15 @@
       refresh(); // the service or counter changed: fetch their names
       return;
     }
-    apply({ticket: event.ticket, counter: state.counter, service: state.service});
+    var call = event.type === "ticket.called" || event.type === "ticket.recalled";
+    apply({ticket: event.ticket, counter: state.counter, service: state.service}, call ? event.id : 0);
   }
 
   function onCalled(call) {
     if (!call || !call.ticket || call.ticket.id !== state.ticket.id) return;
     var service = state.service;
     if (call.service && (!service || service.id !== call.service.id)) service = call.service;
-    apply({ticket: call.ticket, counter: call.counter, service: service});
+    apply({ticket: call.ticket, counter: call.counter, service: service}, call.event_id || 0);
   }
 
   function onPosition(update) {
@@ -328,7 +343,7 @@
   checkCalled();
 
   var socket = Antre.connect({track: token}, {
-    "queue:state": apply,
+    "queue:state": function (next) { apply(next); },
     "ticket:event": onTicketEvent,
     "ticket:called": onCalled,
     "ticket:position": onPosition
