@@ -301,6 +301,9 @@ add_operation("/api/v1/events", "get", summary="Queue events in id order", roles
                       query_param("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100})])
 add_operation("/api/v1/bookings", "post", summary="Register an online booking", roles="feed, admin", ok=201,
               ok_schema=_ref("Booking"), errors=(404, 409),
+              description="Counts against the service's online quota of the slot's day. 404 `service_not_found`; "
+                          "409 `booking_exists`, `booking_in_past`, `booking_outside_hours`, `service_closed`, "
+                          "`quota_reached`.",
               body={"type": "object", "required": ["code", "service_id", "slot_start"], "properties": {
                   "code": {"type": "string", "pattern": "^[A-Za-z0-9]{4,32}$"},
                   "service_id": {"type": "integer", "minimum": 1, "maximum": 2**62 - 1},
@@ -311,7 +314,10 @@ add_operation("/api/v1/bookings/{code}", "get", summary="A booking", roles="feed
 add_operation("/api/v1/bookings/{code}/check-in", "post", summary="Check a booking in at the kiosk",
               roles="kiosk, admin", ok=201, ok_schema=_ref("Ticket"), errors=(400, 409, 413, 415),
               params=[path_param("code", {"type": "string"})],
-              description="409 `booking_used`, `booking_expired`, `booking_too_early`, `booking_not_today`.")
+              description="The ticket joins the queue at the slot's start, or at check-in (setting "
+                          "`booking_queue_mode`). 404 `booking_not_found`; 409 `booking_used`, `booking_cancelled`, "
+                          "`booking_expired`, `booking_too_early` (with `details.check_in_from`), "
+                          "`booking_not_today`, `service_closed`.")
 add_operation("/api/v1/webhooks", "post", summary="Register a webhook", roles="admin", ok=201,
               ok_schema=_ref("Webhook"),
               body={"type": "object", "required": ["url", "secret"], "properties": {
