@@ -56,6 +56,14 @@ def test_english_on_request(client: Any, tokens: dict[str, str]) -> None:
     assert "Your ticket number" in html and "Electronic ID card (KTP-el)" in html and "You are next!" in html
 
 
+def test_the_language_chosen_at_the_kiosk_is_the_pages_first_language(client: Any, tokens: dict[str, str]) -> None:
+    r = client.post("/api/v1/tickets", json={"service_id": 1, "lang": "en"}, headers=bearer(tokens["kiosk"]))
+    html = client.get(path_of(r.get_json())).get_data(as_text=True)
+    assert '<html lang="en">' in html and "Your ticket number" in html
+    html = client.get(path_of(r.get_json()) + "?lang=id").get_data(as_text=True)
+    assert '<html lang="id">' in html and "Nomor antrian Anda" in html
+
+
 def test_no_personal_data_even_for_a_booked_ticket(client: Any, tokens: dict[str, str]) -> None:
     r = client.post("/api/v1/bookings", headers=bearer(tokens["feed"]), json={
         "code": "PRIV0001", "service_id": 1, "slot_start": "2026-11-23T08:15:00+07:00",

@@ -146,11 +146,25 @@ def not_found_page(_rest: str = "") -> Any:
     return _not_found(lang, antre().setting("mpp_name", "Mal Pelayanan Publik"))
 
 
+def _ticket_lang(token: str) -> str | None:
+    """The language the visitor chose at the kiosk for this ticket."""
+    store = antre().store
+
+    def read() -> str | None:
+        with store.read() as db:
+            row = db.conn.execute("SELECT lang FROM tickets WHERE track_token = ?", (token,)).fetchone()
+        return row[0] if row is not None and row[0] in ("id", "en") else None
+
+    return antre().run(read)
+
+
 @bp.get("/t/<token>")
 def track_page(token: str) -> Any:
-    lang = page_lang()
-    g.lang = lang
     state = track_state(token)
+    # ?lang= first, else the language chosen at the kiosk (the page remembers a later toggle itself)
+    lang = request.args.get("lang") if request.args.get("lang") in ("id", "en") else (
+        _ticket_lang(token) if state is not None else None) or page_lang()
+    g.lang = lang
     mpp_name = antre().setting("mpp_name", "Mal Pelayanan Publik")
     if state is None:
         return _not_found(lang, mpp_name)
