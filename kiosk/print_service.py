@@ -213,8 +213,11 @@ class KioskPrinting:
         }
         self.emit("print:result", payload, kiosk_room(job["kiosk_token_id"]))
         if change.alert:
+            # A printer that stays out of paper fails every ticket: staff hear it once a minute per printer
+            # (and of every ticket that is finally given up); the audit log keeps every attempt.
+            repeat = None if job["state"] == "failed" else f"{job['printer_uri']}:{job['last_status']}"
             self._alert(job, job["last_outcome"], job["last_status"], job["last_detail"], change.will_retry,
-                        repeat_key=f"{job['printer_uri']}:paper_low" if job["last_status"] == "paper_low" else None)
+                        repeat_key=repeat)
 
     def _alert(self, job: dict[str, Any], outcome: str, status: str, detail: str, will_retry: bool,
                repeat_key: str | None = None) -> None:

@@ -139,7 +139,7 @@ def test_walk_in_ticket_every_screen_audited(browser: Any, server: LiveServer, p
     number = page.inner_text("#t-number")
     assert number.startswith("P")
     assert page.is_visible("#t-priority") == bool(reason)
-    assert page.evaluate("() => document.getElementById('t-qr').naturalWidth") > 0
+    page.wait_for_function("() => document.getElementById('t-qr').naturalWidth > 0")  # the QR code is drawn
     audit(page, f"ticket {label}")
     assert number in printed_numbers(prints)
     if reason:
@@ -229,6 +229,7 @@ def test_booking_check_in_typed_on_screen_and_scanned(browser: Any, server: Live
     admin, kiosk = server.token("admin"), server.token("kiosk", "Kios booking")
     book(server, admin, "BK7Q2")
     book(server, admin, "SCAN88X1")
+    book(server, admin, "URLQR123")
     page = open_kiosk(browser, server, kiosk)
     page.click("[data-action=booking]")
     screen(page, "booking")
@@ -246,6 +247,12 @@ def test_booking_check_in_typed_on_screen_and_scanned(browser: Any, server: Live
     page.keyboard.type("scan88x1", delay=8)
     page.keyboard.press("Enter")
     screen(page, "ticket")
+    page.click("[data-action=done]")
+    # a booking QR may hold an address: the code is its last part, and "/" is not the language key there
+    page.keyboard.type("https://mppdigital.example/booking/URLQR123", delay=5)
+    page.keyboard.press("Enter")
+    screen(page, "ticket")
+    assert page.evaluate("() => document.documentElement.lang") == "id"
     page.click("[data-action=done]")
     # a used code and an unknown code are explained
     page.keyboard.type("SCAN88X1", delay=8)
@@ -291,7 +298,7 @@ def test_paper_out_shows_the_ticket_large_to_photograph(browser: Any, server: Li
         title = {"id": "Foto layar ini", "en": "Take a photo of this screen"}[lang]
         assert page.inner_text("#t-fallback-title") == title
         assert page.is_hidden("#t-print")
-        assert page.evaluate("() => document.getElementById('t-qr').naturalWidth") > 0
+        page.wait_for_function("() => document.getElementById('t-qr').naturalWidth > 0")  # the QR code is drawn
         seconds_left = int(re.search(r"\d+", page.inner_text("#idle-text")).group(0))
         assert seconds_left > 60  # time to take the photo
         audit(page, f"paper out [{lang}{' hc' if contrast else ''}]")

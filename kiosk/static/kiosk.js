@@ -674,13 +674,15 @@
     restartIdle();
     var key = event.key;
     var target = event.target;
-    if (state.screen === "start" && !dialogState && !inTextField(target) && key.length === 1 && /[0-9A-Za-z]/.test(key)) {
-      scannerKey(key);
+    var scanning = keyBuffer.text && Date.now() - keyBuffer.last < SCAN_GAP_MS;
+    if (state.screen === "start" && !dialogState && !inTextField(target) && key.length === 1 &&
+        (/[0-9A-Za-z]/.test(key) || scanning)) {
+      scannerKey(key);  // a scanner may type a whole URL: "/" or ":" inside it are not shortcuts
       event.preventDefault();
       return;
     }
-    if (key === "Enter" && state.screen === "start" && keyBuffer.text.length >= 4 && !dialogState) {
-      var code = keyBuffer.text;
+    if (key === "Enter" && state.screen === "start" && !dialogState && scannedCode()) {
+      var code = scannedCode();
       keyBuffer.text = "";
       clearTimeout(timers.digit);
       event.preventDefault();
@@ -718,11 +720,17 @@
     }
   });
 
+  /** The booking code in what was typed: the last run of 4+ letters and digits (a QR may hold a URL). */
+  function scannedCode() {
+    var runs = keyBuffer.text.toUpperCase().match(/[A-Z0-9]{4,32}/g);
+    return runs ? runs[runs.length - 1] : "";
+  }
+
   /** Start screen: fast keys are a barcode scanner typing a booking code; a lone digit is a menu choice. */
   function scannerKey(ch) {
     var now = Date.now();
     if (now - keyBuffer.last > 1000) keyBuffer.text = "";
-    keyBuffer.text = (keyBuffer.text + ch.toUpperCase()).slice(-32);
+    keyBuffer.text = (keyBuffer.text + ch).slice(-200);
     keyBuffer.last = now;
     clearTimeout(timers.digit);
     if (keyBuffer.text.length === 1 && /[1-9]/.test(ch)) {
