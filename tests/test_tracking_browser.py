@@ -119,6 +119,7 @@ def test_a_visitor_follows_a_ticket_from_issue_to_call_to_survey(module_live_ser
     server.api("POST", "/api/v1/counters/1/start", counter)
     page.wait_for_function("document.getElementById('tk-status-title').textContent === 'Sedang dilayani'")
     assert page.inner_text("#tk-line1") == "Anda sedang dilayani di Loket 1"
+    check_both_languages(page, "serving")
     server.api("POST", "/api/v1/counters/1/finish", counter)
     page.wait_for_function("document.getElementById('tk-status-title').textContent === 'Selesai'")
     assert page.is_hidden("#tk-alerts-box") and page.is_hidden("#tk-conn")
