@@ -124,7 +124,7 @@ def _chart_data(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "lang": _lang(),
         "hours": {"labels": [f"{h['hour']:02d}" for h in hours], "issued": [h["issued"] for h in hours],
-                  "label": _("Nomor diambil")},
+                  "label": _("Jumlah nomor diambil")},
         "tenants": {
             "labels": [t["name"] for t in data["tenants"]],
             "wait": [None if t["wait_mean_s"] is None else round(t["wait_mean_s"] / 60, 1) for t in data["tenants"]],
