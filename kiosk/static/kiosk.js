@@ -797,7 +797,8 @@
       if (settings.mpp_name) { cfg.mpp_name = settings.mpp_name; setText("k-mpp", settings.mpp_name); }
       if (typeof settings.kiosk_idle_seconds === "number") cfg.idle_seconds = settings.kiosk_idle_seconds;
     },
-    "print:result": printUpdate
+    "print:result": printUpdate,
+    "device:revoked": function () { window.location.reload(); }  // shows the "not paired" page
   }, function (online) {
     $("k-offline").hidden = online;
     if (online) refreshServices();
