@@ -53,7 +53,7 @@ class IdConverter(IntegerConverter):
     """A positive id that fits SQLite's integer (larger ones are simply 404)."""
 
     def __init__(self, url_map: Any) -> None:
-        super().__init__(url_map, min=1, max=2**62)
+        super().__init__(url_map, min=1, max=2**62 - 1)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None, store: Store | None = None) -> Flask:

@@ -214,7 +214,7 @@ def add_operation(path: str, method: str, *, summary: str, roles: str, ok: int =
 
 def path_param(name: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True,
-            "schema": schema or {"type": "integer", "minimum": 1, "maximum": 2**62}}
+            "schema": schema or {"type": "integer", "minimum": 1, "maximum": 2**62 - 1}}
 
 
 def query_param(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
