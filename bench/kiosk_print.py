@@ -62,7 +62,9 @@ class FilePrinterWatch:
             time.sleep(0.0005)
 
     def tickets(self) -> list[bytes]:
-        return [p.read_bytes() for p in sorted(self.directory.glob("*.bin"))]
+        """In the order written (names only sort within a second; see tests/test_kiosk_agent.py)."""
+        files = sorted(self.directory.glob("*.bin"), key=lambda p: (p.stat().st_mtime_ns, p.name))
+        return [p.read_bytes() for p in files]
 
 
 def main() -> None:

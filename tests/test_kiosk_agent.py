@@ -105,7 +105,9 @@ def job_of(live: LiveServer, kiosk: str, ticket: dict[str, Any]) -> dict[str, An
 
 def numbers_printed(directory: Path) -> list[str]:
     out = []
-    for path in sorted(directory.glob("*.bin")):
+    # in the order written (a file printer's names sort by second, then by a nanosecond count that restarts
+    # each second: the order of two tickets a second boundary apart is only in their modification times)
+    for path in sorted(directory.glob("*.bin"), key=lambda p: (p.stat().st_mtime_ns, p.name)):
         lines = decode(path.read_bytes()).text_lines
         out.append(lines[lines.index("NOMOR ANTRIAN") + 1])
     return out

@@ -95,7 +95,9 @@ def wait_until(page: Any, predicate: Any, timeout: float = 10.0) -> None:
 
 def printed_numbers(directory: Path) -> list[str]:
     out = []
-    for path in sorted(directory.glob("*.bin")):
+    # in the order written (a file printer's names sort by second, then by a nanosecond count that restarts
+    # each second: the order of two tickets a second boundary apart is only in their modification times)
+    for path in sorted(directory.glob("*.bin"), key=lambda p: (p.stat().st_mtime_ns, p.name)):
         lines = decode(path.read_bytes()).text_lines
         out.append(lines[lines.index("NOMOR ANTRIAN") + 1] if "NOMOR ANTRIAN" in lines
                    else lines[lines.index("QUEUE NUMBER") + 1])
