@@ -27,12 +27,13 @@ from web.errors import ApiError, json_body
 
 MAX_DETAIL = 500
 _FAULT = "(paper_out|paper_low|offline|slow|silent|disconnected|none)"
+_PORT = "([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"  # 1-65535
 _USB_ID = "([1-9A-Fa-f][0-9A-Fa-f]{3}|0[1-9A-Fa-f][0-9A-Fa-f]{2}|00[1-9A-Fa-f][0-9A-Fa-f]|000[1-9A-Fa-f])"  # not 0000
 #: what this API accepts as a kiosk's printer (the printing package checks it again); exact, so that
 #: the OpenAPI document says precisely what is accepted
 PRINTER_URI_PATTERN = (
     rf"^(|usb:{_USB_ID}:{_USB_ID}"  # "" (like null): the server's default printer
-    r"|tcp://[A-Za-z0-9][A-Za-z0-9.-]{0,62}(:[1-9][0-9]{0,3})?"
+    rf"|tcp://[A-Za-z0-9][A-Za-z0-9.-]{{0,62}}(:{_PORT})?"
     r"|serial:/dev/[A-Za-z0-9_]{1,32}(\?baudrate=(9600|19200|38400|57600|115200))?"
     r"|cups:[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,62}"
     r"|file:/[A-Za-z0-9_.-][A-Za-z0-9_./-]{0,200}"
