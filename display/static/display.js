@@ -199,10 +199,10 @@
       counter.current_number = call.number;
       counter.current_status = "called";
     }
+    markCalled(call.counter.id);
     showNow(call, true);
     renderHistory();
     renderCounters();
-    markCalled(call.counter.id);
     window.__antreCalls.push({ event_id: call.event_id, number: call.number, counter: call.counter.name,
                                recall: call.recall, shown: performance.now(), shown_at: Date.now(),
                                source: source });
