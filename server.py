@@ -373,6 +373,12 @@ def _register_optional_commands() -> None:
         pass
     else:
         cli.add_command(print_agent_command, "print-agent")
+    try:
+        from display.cli import audio_command
+    except ImportError:
+        pass
+    else:
+        cli.add_command(audio_command, "audio")
 
 
 _register_optional_commands()

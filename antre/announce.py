@@ -329,10 +329,10 @@ class Announcer:
 
     # ------------------------------------------------------------------ config
 
-    def config(self) -> VoiceConfig:
-        """The voice settings, re-read at most every :data:`CONFIG_TTL_S` seconds."""
+    def config(self, fresh: bool = False) -> VoiceConfig:
+        """The voice settings, re-read at most every :data:`CONFIG_TTL_S` seconds (or now if ``fresh``)."""
         now = time.monotonic()
-        if self._config is None or now - self._config_at > CONFIG_TTL_S:
+        if fresh or self._config is None or now - self._config_at > CONFIG_TTL_S:
             self._config = call_blocking(load_voice_config, self.store)
             self._config_at = now
         return self._config

@@ -26,7 +26,7 @@ from flask import Blueprint, Flask, jsonify, render_template, request, send_file
 
 from antre.announce import Announcer, call_event, call_of_ticket
 from antre.blocking import call_blocking
-from web.auth import require
+from web.auth import device_principal, require
 from web.context import Antre, antre
 from web.errors import ApiError
 from web.i18n import js_messages
@@ -76,10 +76,18 @@ def _page_context(**extra: Any) -> dict[str, Any]:
             "messages": js_messages(JS_MESSAGES), **extra}
 
 
+def _paired(roles: tuple[str, ...]) -> bool:
+    """Whether this browser may see the page (so that it may also learn what does not exist)."""
+    try:
+        return device_principal(roles) is not None
+    except ApiError:
+        return False
+
+
 @bp.get("/display")
 def display_page() -> Any:
     zone = request.args.get("zone") or None
-    if zone is not None and zone not in _zones():
+    if zone is not None and "token" not in request.args and _paired(DISPLAY_ROLES) and zone not in _zones():
         return render_template("display/unknown_zone.html", zone=zone, zones=_zones(), lang=page_lang()), 404
     return device_page("display/display.html", DISPLAY_ROLES, **_page_context(zone=zone))
 
@@ -91,6 +99,8 @@ def counter_page(counter_id: int) -> Any:
     try:
         counter = call_blocking(antre().queue.counter, counter_id)
     except NotFound:
+        if "token" in request.args or not _paired(COUNTER_SCREEN_ROLES):
+            return device_page("display/counter.html", COUNTER_SCREEN_ROLES)  # pairs, or says how to
         return render_template("display/unknown_counter.html", counter_id=counter_id, lang=page_lang()), 404
     return device_page("display/counter.html", COUNTER_SCREEN_ROLES,
                        **_page_context(counter={"id": counter["id"], "name": counter["name"]}))
@@ -129,7 +139,7 @@ def config() -> Any:
 
 def _config_payload() -> dict[str, Any]:
     app_antre = antre()
-    voice = announcer().config()
+    voice = announcer().config(fresh=True)
 
     def read() -> str:
         with app_antre.store.read() as db:

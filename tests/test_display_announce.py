@@ -234,3 +234,29 @@ def test_the_chime_alone_is_a_short_sound(demo_store: Store, queue: Queue, tmp_p
     assert 1.0 < sound.duration < 2.5
     assert wav.rms(sound) > 0.05
     assert announcer.chime_path() == path  # made once
+
+
+def test_audio_command_sets_shows_and_says(demo_store: Store) -> None:
+    from click.testing import CliRunner
+
+    from display.cli import audio_command
+
+    data_dir = str(demo_store.path.parent)
+    runner = CliRunner()
+    result = runner.invoke(audio_command, ["set", "--data-dir", data_dir, "--output", "server", "--device", "null",
+                                           "--backend", "tone"])
+    assert result.exit_code == 0, result.output
+    config = load_voice_config(demo_store)
+    assert (config.audio_output, config.audio_device, config.backend) == ("server", "null", "tone")
+    shown = runner.invoke(audio_command, ["show", "--data-dir", data_dir]).output
+    assert "audio_output    server" in shown and "speech_backend  tone" in shown
+    said = runner.invoke(audio_command, ["say", "--data-dir", data_dir, "B007", "Loket 12"])
+    assert said.exit_code == 0, said.output
+    assert said.output.strip() == "Nomor antrian be, tujuh, silakan menuju loket dua belas"
+    for bad in (["--device", "hw 0"], []):
+        refused = runner.invoke(audio_command, ["set", "--data-dir", data_dir, *bad])
+        assert refused.exit_code == 2
+    assert load_voice_config(demo_store).audio_device == "null"  # a refused change changes nothing
+    with demo_store.read() as db:
+        audit = db.conn.execute("SELECT details FROM audit WHERE action = 'settings.audio'").fetchall()
+    assert len(audit) == 1

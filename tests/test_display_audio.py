@@ -218,7 +218,10 @@ def test_a_past_call_for_catching_up(client: Any, tokens: dict[str, str], call: 
 def test_pages_pair_and_refuse(client: Any, tokens: dict[str, str]) -> None:
     assert client.get("/display").status_code == 401
     assert client.get("/display?token=" + tokens["kiosk"]).status_code == 403
-    r = client.get("/display?zone=lantai-9&token=" + tokens["display"])
+    # An unpaired browser learns nothing about zones or counters.
+    assert client.get("/display?zone=lantai-9").status_code == 401
+    assert client.get("/display/counter/999").status_code == 401
+    r = client.get("/display?zone=lantai-9&token=" + tokens["display"], follow_redirects=True)
     assert r.status_code == 404 and b"lantai-1" in r.data
     assert client.get("/display/counter/999").status_code == 404
     r = client.get("/display/counter/3?token=" + tokens["display"])

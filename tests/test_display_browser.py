@@ -170,6 +170,30 @@ def test_repeats_say_each_call_again(browser: Any, server: LiveServer, tokens: d
     page.context.close()
 
 
+def test_with_server_output_the_display_stays_silent(browser: Any, server: LiveServer, tokens: dict[str, str],
+                                                    service_ids: dict[str, int]) -> None:
+    store = Store(server.data_dir)
+    with store.write() as db:
+        store.set_setting(db, "audio_output", "server")
+        store.set_setting(db, "audio_device", "null")  # this machine has no speakers to test
+    store.close()
+    try:
+        page = open_display(browser, server, tokens)
+        page.wait_for_function("() => window.__antrePlayer.enabled === false", timeout=5000)
+        assert page.is_visible("#server-audio-note")
+        ticket = call(server, tokens, service_ids, "G", 8)
+        page.wait_for_function("(n) => window.__antrePlayed.some(p => p.number === n)", arg=ticket["number"])
+        plays = [p for p in played(page) if p["number"] == ticket["number"]]
+        assert len(plays) == 1 and plays[0]["error"] == "server_output" and plays[0]["started"] is None
+        assert page.inner_text("#now-number") == ticket["number"]  # still shown, and flashed
+    finally:
+        store = Store(server.data_dir)
+        with store.write() as db:
+            store.set_setting(db, "audio_output", "browser")
+        store.close()
+    page.context.close()
+
+
 def test_reduced_motion_gets_a_still_unmistakable_highlight(browser: Any, server: LiveServer,
                                                             tokens: dict[str, str],
                                                             service_ids: dict[str, int]) -> None:

@@ -74,9 +74,18 @@
 
   function serverNow() { return new Date(Date.now() + state.offsetMs); }
 
+  var today = null;
+
   function tick() {
     var now = serverNow();
     var date = dateFormat ? dateFormat.format(now) : Antre.formatDate(now, cfg.lang);
+    if (today !== null && date !== today && socket.connected) {
+      // Numbering restarts every day: start the day from a fresh snapshot.
+      state.newDay = true;
+      socket.disconnect();
+      socket.connect();
+    }
+    if (state.highWater !== null) today = date;  // once the server's clock is known
     var time = timeFormat ? timeFormat.format(now).replace(/\./g, ":") : Antre.formatTime(now, true);
     Antre.setText($("date"), date);
     var parts = time.split(":");
@@ -127,8 +136,17 @@
 
   // ------------------------------------------------------------------ events
 
+  function pruneSeen() {
+    // Event ids only grow: an id at or below the high-water mark is never announced from a
+    // snapshot again, so only the newest few need remembering (a display runs for weeks).
+    var ids = Object.keys(state.seen);
+    if (ids.length < 2000 || state.highWater === null) return;
+    ids.forEach(function (k) { if (Number(k) < state.highWater - 500) delete state.seen[k]; });
+  }
+
   function onState(s) {
     if (!s || !Array.isArray(s.counters)) return;
+    pruneSeen();
     var generated = Date.parse(s.generated_at);
     if (!isNaN(generated)) state.offsetMs = generated - Date.now();
     state.counters = s.counters.filter(function (c) { return !cfg.zone || c.zone === cfg.zone; });
@@ -145,7 +163,13 @@
       if (!first && c.event_id > state.highWater && age <= CATCH_UP_S) missed.push(c);
       else state.seen[c.event_id] = true;
     });
-    // History: what the server knows, plus anything newer this display already showed.
+    // History: what the server knows, plus anything newer this display already showed
+    // (not yesterday's: a new day starts with an empty history).
+    if (state.newDay) {
+      state.history = [];
+      state.newDay = false;
+      showNow(null, false);
+    }
     var merged = {};
     recent.concat(state.history).forEach(function (c) { if (!merged[c.event_id]) merged[c.event_id] = c; });
     state.history = Object.keys(merged).map(function (k) { return merged[k]; })
@@ -423,6 +447,8 @@
   var media = { list: [], index: 0, key: "", timer: null };
 
   function setMedia(list) {
+    // Moving pictures start by themselves: with reduced motion only still images are shown.
+    if (reducedMotion.matches) list = (list || []).filter(function (m) { return m.kind === "image"; });
     var key = JSON.stringify(list || []);
     if (key === media.key) return;
     media.key = key;
@@ -448,7 +474,6 @@
       node.loop = media.list.length === 1;
       node.addEventListener("ended", next);
       node.addEventListener("error", function () { media.timer = setTimeout(next, 2000); });
-      if (reducedMotion.matches) node.autoplay = false;
     } else {
       node = el("img", { src: item.url, alt: "" });
       if (media.list.length > 1) media.timer = setTimeout(next, IMAGE_MS);
