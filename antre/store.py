@@ -154,19 +154,40 @@ class Store:
         with self._pending_lock:
             self._pending.append(item)
         while True:
+            if item.done.acquire(blocking=False):
+                break
             if self._leader.acquire(blocking=False):
-                try:
-                    with self._pending_lock:
-                        batch, self._pending = self._pending, []
-                    if batch:
-                        self._run_batch(batch)
-                finally:
-                    self._leader.release()
-            if item.done.acquire(timeout=0.002):
+                self._lead()
+                continue
+            # The leader runs every pending item before it steps down (see _lead),
+            # so this wait needs no polling; its timeout is only a safety net.
+            if item.done.acquire(timeout=0.5):
                 break
         if item.error is not None:
             raise item.error
         return item.result  # type: ignore[return-value]
+
+    def _lead(self) -> None:
+        """Commit batches until nothing is pending, then step down.
+
+        After letting go, look once more: a writer that queued just before the
+        release and failed to take the lead would otherwise wait for nobody.
+        """
+        while True:
+            try:
+                while True:
+                    with self._pending_lock:
+                        batch, self._pending = self._pending, []
+                    if not batch:
+                        break
+                    self._run_batch(batch)
+            finally:
+                self._leader.release()
+            with self._pending_lock:
+                if not self._pending:
+                    return
+            if not self._leader.acquire(blocking=False):
+                return  # someone else leads now
 
     def _run_batch(self, batch: list[_WriteItem]) -> None:
         try:
