@@ -450,9 +450,12 @@ class Announcer:
             ticket = event["ticket"]
             if event["type"] == "ticket.issued" or (event["type"] == "ticket.transferred"
                                                     and ticket.get("status") == "waiting"):
+                # Only the next few of a queue: synthesizing every issued ticket cannot keep up
+                # with a morning rush on two cores; calls top the queue up (see _top_up).
                 position = ticket.get("position")
-                priority = position if isinstance(position, int) else PREPARE_AHEAD
-                queued += self._queue_ticket(ticket["number"], ticket["service_id"], priority)
+                if not isinstance(position, int) or position >= PREPARE_AHEAD:
+                    continue
+                queued += self._queue_ticket(ticket["number"], ticket["service_id"], position)
             else:
                 queued += self._top_up(ticket["service_id"])
         return queued
