@@ -16,6 +16,9 @@ if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] in ("serve", "pr
     from gevent import monkey
 
     monkey.patch_all()
+    # Hand the GIL over quickly: work handed to the thread pool (SQLite, USB, speech)
+    # otherwise waits up to the default 5 ms for a busy event loop to let go of it.
+    sys.setswitchinterval(0.0005)
 
 import logging
 import os
