@@ -46,7 +46,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from antre.blocking import call_blocking, native_lock, sleep, spawn
+from antre.blocking import call_blocking, gevent_active, native_lock, sleep, spawn
 from antre.store import Store
 from speech.sentence import (
     DEFAULT_TEMPLATE_EN,
@@ -268,6 +268,10 @@ class _Preparer:
                 log.exception("could not prepare call audio for %r", announcement.text)
         return made
 
+    @property
+    def running(self) -> bool:
+        return self._running
+
     def start(self) -> None:
         if self._running:
             return
@@ -306,7 +310,7 @@ class Announcer:
     """
 
     def __init__(self, store: Store, data_dir: Path, sounds_dir: Path, public_url: str, *,
-                 today: Callable[[], str], background: bool = True) -> None:
+                 today: Callable[[], str], background: bool = True, use_worker: bool = True) -> None:
         self.store = store
         self.cache_dir = Path(data_dir) / "audio"
         self.sounds_dir = Path(sounds_dir)
@@ -324,6 +328,10 @@ class Announcer:
         self._player_for: tuple[str, str] | None = None
         self.preparer = _Preparer(self._prepare, self._key_for, self._is_ready)
         self._events: list[dict[str, Any]] = []
+        #: synthesis in a separate process (see :class:`SpeechWorker`), with background work under gevent
+        self.worker: SpeechWorker | None = None
+        if background and use_worker and gevent_active():
+            self.worker = SpeechWorker(self.cache_dir, self.sounds_dir)
         if background:
             self.preparer.start()
 
@@ -344,13 +352,25 @@ class Announcer:
         return self.config()
 
     def synthesizer(self, backend: str) -> Any:
-        """The synthesizer of ``backend`` (or its fallback), created once (in a greenlet)."""
+        """The synthesizer of ``backend`` (or its fallback), created once (in a greenlet).
+
+        With a speech worker this is a stand-in that knows the worker's voice
+        (for cache keys) but does not synthesize.
+        """
         from speech.synth import create_synthesizer
 
         with self._lock:
             synth = self._synths.get(backend)
+            if synth is None and self.worker is not None:
+                try:
+                    synth = RemoteVoice(self.worker.describe(backend))
+                except Exception:  # noqa: BLE001 - no worker: synthesize in this process instead
+                    log.exception("the speech worker cannot start; synthesizing in the server process")
+                    self.worker.close()
+                    self.worker = None
             if synth is None:
                 synth = create_synthesizer(backend)
+            if backend not in self._synths:
                 self._synths[backend] = synth
                 if synth.name != backend:
                     log.warning("speech backend %s unavailable; calls use %s", backend, synth.name)
@@ -382,7 +402,31 @@ class Announcer:
         return self.audio().is_ready(key)
 
     def _prepare(self, announcement: Announcement) -> Path:
-        return self.audio().prepare(announcement)
+        audio = self.audio()
+        worker = self.worker
+        if worker is None or not isinstance(audio.synthesizer, RemoteVoice):
+            return audio.prepare(announcement)
+        key = worker.prepare(audio.synthesizer.backend, audio.settings, announcement)
+        expected = audio.key_for(announcement)
+        if key != expected:  # the clips or the voice changed under us: the next key_for sees it
+            log.warning("speech worker made %s for %s, expected %s", key, announcement.text, expected)
+        return audio.path_for(key)
+
+    def ready_path(self, announcement: Announcement, timeout: float = 30.0) -> Path:
+        """The audio of ``announcement``, made now if it is not ready (most urgent first)."""
+        audio = self.audio()
+        key = audio.key_for(announcement)
+        if audio.is_ready(key):
+            return audio.path_for(key)
+        if self.worker is None or not self.preparer.running:
+            return audio.prepare(announcement)
+        self.preparer.add(announcement, URGENT)
+        deadline = time.monotonic() + timeout
+        while not audio.is_ready(key):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no audio for {announcement.text!r} in {timeout} s")
+            sleep(0.02)
+        return audio.path_for(key)
 
     def audio_url(self, key: str, ticket_id: int | None = None) -> str:
         url = f"{self.public_url}{AUDIO_ROUTE}{key}.wav"
@@ -538,7 +582,7 @@ class Announcer:
             return None
         if audio.key_for(announcement) != key:
             return None
-        return audio.prepare(announcement)
+        return self.ready_path(announcement)
 
     def chime_path(self) -> Path:
         """The chime alone (what a display plays when a call's audio cannot be had)."""
@@ -569,8 +613,179 @@ class Announcer:
                 self.player = AnnouncementPlayer(output, repeats=config.repeats)
                 self._player_for = wanted
             player = self.player
-        audio = self.audio()
-        player.enqueue(lambda: audio.prepare(announcement), repeats=config.repeats, label=announcement.text)
+        player.enqueue(lambda: self.ready_path(announcement), repeats=config.repeats, label=announcement.text)
+
+
+class RemoteVoice:
+    """Stands for the speech worker's synthesizer in the server: its voice, for cache keys."""
+
+    def __init__(self, description: dict[str, Any]) -> None:
+        self.backend = str(description["backend"])
+        self.name = str(description["name"])
+        self._fingerprints = dict(description["fingerprints"])
+
+    def fingerprint(self, lang: str) -> str:
+        return self._fingerprints[lang]
+
+    def synthesize(self, text: str, lang: str, out_path: Path) -> Path:
+        raise RuntimeError("the speech worker synthesizes; this process does not")
+
+
+class SpeechWorker:
+    """Speech synthesis in a child process (``python -m antre.announce --worker``).
+
+    Why a separate process: espeak-ng is a C library, and one that crashes
+    must not take the queue down; synthesis and mixing are pure-Python CPU
+    work that, in a thread, still holds the GIL for tens of milliseconds and
+    delays every call's fan-out; and the engine and its buffers (about 11 MB)
+    stay out of the server, which holds a socket for every screen.
+
+    One JSON request and one JSON answer per line over the child's stdin and
+    stdout; one request at a time (the preparer sends them, most urgent
+    first).  A child that dies, hangs (``timeout``) or answers nonsense is
+    killed and started again for the next request.  Used under gevent only:
+    the pipes are then cooperative.  The child reads until its stdin closes,
+    so it ends with the server, however the server ends.
+    """
+
+    def __init__(self, cache_dir: Path, sounds_dir: Path, timeout: float = 30.0) -> None:
+        self.cache_dir = Path(cache_dir)
+        self.sounds_dir = Path(sounds_dir)
+        self.timeout = timeout
+        self.proc: Any = None
+        self._lock = threading.Lock()  # gevent's lock once patched: waits cooperatively
+        self._seq = itertools.count(1)
+        self.started = 0
+
+    def _start(self) -> None:
+        import subprocess
+        import sys
+
+        root = Path(__file__).resolve().parent.parent
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "antre.announce", "--worker", str(self.cache_dir), str(self.sounds_dir)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=str(root),
+        )
+        self.started += 1
+        log.info("speech worker started (pid %s)", self.proc.pid)
+
+    def _kill(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        try:
+            proc.kill()
+            proc.wait(5)
+        except Exception:  # noqa: BLE001 - gone already
+            log.debug("speech worker kill failed", exc_info=True)
+
+    def request(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Send one request and return its answer; raise RuntimeError when the worker fails twice."""
+        import json
+
+        from gevent import Timeout
+
+        message = {**message, "id": next(self._seq)}
+        with self._lock:
+            for attempt in (1, 2):
+                if self.proc is None or self.proc.poll() is not None:
+                    self._start()
+                try:
+                    with Timeout(self.timeout):
+                        self.proc.stdin.write(json.dumps(message).encode() + b"\n")
+                        self.proc.stdin.flush()
+                        line = self.proc.stdout.readline()
+                    if not line:
+                        raise ConnectionError("the speech worker exited")
+                    answer = json.loads(line)
+                    if answer.get("id") != message["id"]:
+                        raise ConnectionError(f"answer {answer.get('id')} to request {message['id']}")
+                except (Timeout, OSError, ConnectionError, ValueError) as exc:
+                    log.warning("speech worker failed (%s: %s); restarting it", type(exc).__name__, exc)
+                    self._kill()
+                    if attempt == 2:
+                        raise RuntimeError(f"speech worker failed: {exc}") from exc
+                    continue
+                if not answer.get("ok"):
+                    raise RuntimeError(answer.get("error") or "speech worker error")
+                return answer
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def describe(self, backend: str) -> dict[str, Any]:
+        """The worker's synthesizer for ``backend``: actual name and voice fingerprints."""
+        return self.request({"op": "describe", "backend": backend})
+
+    def prepare(self, backend: str, voice: VoiceSettings, announcement: Announcement) -> str:
+        """Make the audio of ``announcement``; return its cache key."""
+        from dataclasses import asdict
+
+        answer = self.request({
+            "op": "prepare", "backend": backend, "voice": asdict(voice),
+            "announcement": {"text": announcement.text, "words": list(announcement.words), "lang": announcement.lang,
+                             "tokens": [asdict(t) for t in announcement.tokens]},
+        })
+        return str(answer["key"])
+
+    def close(self) -> None:
+        self._kill()
+
+
+def _worker_main(cache_dir: Path, sounds_dir: Path) -> int:
+    """The speech worker process: answer requests from stdin until it closes."""
+    import json
+    import os
+    import sys
+
+    from speech.cache import AnnouncementAudio
+    from speech.sentence import Token
+    from speech.synth import create_synthesizer
+
+    # Answers go to the real stdout only; anything else printed (by a library, or by espeak-ng
+    # in C) goes to stderr, the server's log.
+    answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s[worker]: %(message)s")
+    synths: dict[str, Any] = {}
+    caches: dict[tuple[str, str], AnnouncementAudio] = {}
+
+    def synthesizer(backend: str) -> Any:
+        if backend not in SPEECH_BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}")
+        if backend not in synths:
+            synths[backend] = create_synthesizer(backend)
+        return synths[backend]
+
+    for line in sys.stdin:
+        answer: dict[str, Any]
+        request: Any = None
+        try:
+            request = json.loads(line)
+            answer = {"id": request.get("id"), "ok": True}
+            if request["op"] == "describe":
+                synth = synthesizer(request["backend"])
+                answer.update(backend=request["backend"], name=synth.name,
+                              fingerprints={lang: synth.fingerprint(lang) for lang in LANGS})
+            elif request["op"] == "prepare":
+                voice = VoiceSettings(**request["voice"])
+                spoken = request["announcement"]
+                announcement = Announcement(text=spoken["text"], words=spoken["words"], lang=spoken["lang"],
+                                            tokens=tuple(Token(**t) for t in spoken["tokens"]))
+                wanted = (request["backend"], json.dumps(request["voice"], sort_keys=True))
+                cache = caches.get(wanted)
+                if cache is None:
+                    cache = caches[wanted] = AnnouncementAudio(cache_dir, sounds_dir,
+                                                               synthesizer(request["backend"]), voice)
+                answer["key"] = cache.prepare(announcement).stem
+            else:
+                raise ValueError(f"unknown op {request['op']!r}")
+        except Exception as exc:  # noqa: BLE001 - every failure is an answer, never a dead worker
+            log.exception("speech worker request failed")
+            answer = {"id": request.get("id") if isinstance(request, dict) else None, "ok": False,
+                      "error": f"{type(exc).__name__}: {exc}"}
+        answers.write(json.dumps(answer) + "\n")
+        answers.flush()
+    return 0
 
 
 def call_of_ticket(store: Store, ticket_id: int) -> tuple[str, str] | None:
@@ -597,3 +812,11 @@ def call_event(store: Store, event_id: int) -> dict[str, Any] | None:
         return None
     return {"event_id": row[0], "recall": row[1] == "ticket.recalled", "at": row[2], "ticket": json.loads(row[3]),
             "counter": {"id": row[4], "name": row[5], "zone": row[6]}}
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) == 4 and sys.argv[1] == "--worker":
+        sys.exit(_worker_main(Path(sys.argv[2]), Path(sys.argv[3])))
+    sys.exit("usage: python -m antre.announce --worker CACHE_DIR SOUNDS_DIR")

@@ -2,9 +2,11 @@
 
     .venv/bin/python -m bench.fanout [--clients 200] [--hold 1000] [--calls 60] [--procs 4]
 
-A real server process on a demo MPP; display clients (python-socketio, in
-several processes so that the clients are not the bottleneck) connected with
-a display token.  For each call the latency of a display is from the moment
+A real server process on a demo MPP; display clients connected with a display
+token, in several processes at a lower priority (they stand for screens on
+other machines): python-socketio clients, and minimal Socket.IO clients that
+cost the CPU they share with the server much less (bench/fanout_clients.py).
+For each call the latency of a display is from the moment
 the "call next" request is sent to the moment that display has the event;
 a call's figure is that of its LAST display ("all received").  Reported:
 p50 and p99 over the calls of "all received", and of every single delivery.
@@ -69,7 +71,8 @@ def wait_audio_idle(audio_dir: Path, quiet_s: float = 2.0, timeout: float = 300.
 class Displays:
     """N display clients spread over P worker processes."""
 
-    def __init__(self, url: str, token: str, clients: int, procs: int, fetch_audio: bool = False) -> None:
+    def __init__(self, url: str, token: str, clients: int, procs: int, fetch_audio: bool = False,
+                 kind: str = "socketio") -> None:
         ctx = multiprocessing.get_context("spawn")
         self.pipes: list[Any] = []
         self.procs: list[Any] = []
@@ -81,7 +84,7 @@ class Displays:
             parent, child = ctx.Pipe()
             received = ctx.Value("q", 0, lock=False)  # written by that worker only
             self.counters.append(received)
-            proc = ctx.Process(target=run_worker, args=(url, token, count, fetch_audio, child, received),
+            proc = ctx.Process(target=run_worker, args=(url, token, count, fetch_audio, child, received, kind),
                                daemon=True)
             proc.start()
             self.pipes.append(parent)
@@ -181,13 +184,17 @@ def main() -> None:
     parser.add_argument("--hold", type=int, default=1000, help="displays held connected in the second run (0: skip)")
     parser.add_argument("--calls", type=int, default=60)
     parser.add_argument("--procs", type=int, default=4, help="client processes per 200 displays")
+    parser.add_argument("--client", choices=["socketio", "raw", "both"], default="both",
+                        help="python-socketio clients, minimal ones (the server's own fan-out), or both")
     parser.add_argument("--gap", type=float, default=0.3,
                         help="seconds between one call's last delivery and the next call")
     args = parser.parse_args()
     raise_nofile(max(4096, 4 * max(args.clients, args.hold) + 512))
-    runs = [(args.clients, 50.0)] + ([(args.hold, 200.0)] if args.hold else [])
+    kinds = ["socketio", "raw"] if args.client == "both" else [args.client]
+    runs = [(n, target, kind) for n, target in [(args.clients, 50.0)] + ([(args.hold, 200.0)] if args.hold else [])
+            for kind in kinds]
     print(f"{psutil.cpu_count()} CPUs, load {psutil.getloadavg()[0]:.1f}")
-    for clients, target in runs:
+    for clients, target, kind in runs:
         with tempfile.TemporaryDirectory(prefix="antre-fanout-") as tmp, LiveServer(Path(tmp) / "data") as server:
             tokens = {role: server.token(role) for role in ("display", "counter", "kiosk")}
             service = next(s["id"] for s in server.api("GET", "/api/v1/services", tokens["kiosk"]).json()
@@ -200,13 +207,13 @@ def main() -> None:
             rss_before = proc.memory_info().rss / 2**20
             procs = max(1, round(args.procs * clients / 200))
             started = time.monotonic()
-            displays = Displays(server.url, tokens["display"], clients, procs)
+            displays = Displays(server.url, tokens["display"], clients, procs, kind=kind)
             connect_s = time.monotonic() - started
             time.sleep(1.0)
             rss_held = proc.memory_info().rss / 2**20
             result = measure(server, tokens, displays, args.calls, args.gap)
             rss_after = proc.memory_info().rss / 2**20
-            show(f"{clients} displays ({procs} client processes, connected in {connect_s:.1f} s; "
+            show(f"{clients} displays, {kind} clients ({procs} processes, connected in {connect_s:.1f} s; "
                  f"{prepared} sentences prepared before; load {psutil.getloadavg()[0]:.1f})", result, target)
             verdict = f"  (target < 150 MB: {'met' if max(rss_held, rss_after) < 150 else 'MISSED'})" \
                 if clients >= 1000 else ""

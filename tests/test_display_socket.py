@@ -222,3 +222,27 @@ def test_a_reconnect_gets_the_state_and_no_replayed_call(server: LiveServer, tok
     assert screen.calls(mark) == []
     counter8 = next(c for c in state["counters"] if c["id"] == 8)
     assert counter8["current_number"] == missed["number"]
+
+
+def test_speech_runs_in_a_worker_process_that_is_replaced_when_it_dies(server: LiveServer, tokens: dict[str, str],
+                                                                       screens: Callable[..., Screen]) -> None:
+    import psutil
+
+    def workers() -> list[psutil.Process]:
+        return [p for p in psutil.Process(server.proc.pid).children()
+                if "antre.announce" in " ".join(p.cmdline())]
+
+    first = workers()
+    assert len(first) == 1  # espeak-ng is not loaded in the server itself
+    assert not any("espeak" in m.path for m in psutil.Process(server.proc.pid).memory_maps())
+    first[0].kill()
+    first[0].wait(5)
+    screen = screens()
+    issue(server, tokens, "AF")  # Loket 21
+    ticket = call_next(server, tokens, 21)
+    _n, payload, _t = screen.wait(lambda e: e[0] == "ticket:called" and e[1]["ticket"]["id"] == ticket["id"])
+    r = requests.get(payload["announcement"]["audio_url"], headers={"Authorization": "Bearer " + tokens["display"]},
+                     timeout=30)
+    assert r.status_code == 200 and r.content[:4] == b"RIFF"
+    replaced = workers()
+    assert len(replaced) == 1 and replaced[0].pid != first[0].pid
