@@ -14,20 +14,24 @@ once after :meth:`Announcer.reload` (called on ``config_changed``).
 *Preparation.*  Synthesizing a sentence takes about 0.2 s here, so a call's
 audio is made long before the call:
 
-* every ``ticket.issued`` queues the sentences "this number, to each open
-  counter that serves its service", most urgent first (people ahead);
-* every call tops up the next few waiting tickets of that service, which
-  repairs what a restart, a settings change or a dropped backlog left out;
+* a ``ticket.issued`` among the next :data:`PREPARE_AHEAD` of its queue
+  queues the sentences "this number, to each open counter that serves its
+  service", most urgent first (people ahead);
+* every call tops up the next :data:`PREPARE_AHEAD` waiting tickets of that
+  service, which also repairs what a restart, a settings change or a dropped
+  backlog left out;
 * a call whose audio is still not ready jumps the queue, and the audio route
   makes it on demand as the last resort.
 
 One background greenlet works through a priority heap (bounded: under a
 burst the least urgent are dropped and made later by the top-up or on
-demand).  The speech package keeps blocking work off the event loop itself
+demand) and hands each sentence to the :class:`SpeechWorker` process.
+Without a worker (tests, or a worker that cannot start) the speech package
+runs in this process; it keeps blocking work off the event loop itself
 (pyttsx3 in its own thread, espeak-ng as a cooperative subprocess, mixing
-through :func:`~antre.blocking.call_blocking`); its calls must therefore come
-from a greenlet, never from inside ``call_blocking`` (gevent's subprocess
-cannot start a child from a pool thread).
+through :func:`~antre.blocking.call_blocking`), so its calls must come from a
+greenlet, never from inside ``call_blocking`` (gevent's subprocess cannot
+start a child from a pool thread).
 
 *Server output.*  With ``audio_output = "server"`` the server plays every call
 on its own sound card through :class:`speech.output.AnnouncementPlayer`
