@@ -531,8 +531,8 @@ class WebhookService:
         if self.leader:
             self.leader = False
             self.deliverer.release_lease()
-        for worker in list(self._workers.values()):
-            worker.close()
+        for endpoint_id in list(self._workers):
+            self._close_worker(endpoint_id)
         self.deliverer.close()
 
     def _loop(self) -> None:
@@ -581,8 +581,19 @@ class WebhookService:
             return
         present = {e.id for e in call_blocking(self.deliverer.endpoints)}
         for endpoint_id in [i for i in self._workers if i not in present and i not in self._inflight]:
-            self._workers.pop(endpoint_id).close()
-            self.deliverer.forget(endpoint_id)
+            self._close_worker(endpoint_id)
+
+    def _close_worker(self, endpoint_id: int) -> None:
+        """Close an endpoint's connections in the thread that made them, then the thread.
+
+        Its sockets belong to that thread's event loop, which closing the worker destroys.
+        """
+        worker = self._workers.pop(endpoint_id)
+        try:
+            worker.call(self.deliverer.forget, endpoint_id, timeout=5)
+        except Exception:  # noqa: BLE001 - a stuck close must not stop the others
+            log.warning("webhook %s: connections not closed cleanly", endpoint_id)
+        worker.close()
 
 
 # ------------------------------------------------------------ admin actions

@@ -8,6 +8,7 @@ No input of any shape may yield a 5xx: every refusal of the queue rules is a
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from flask import Flask, Request, jsonify, request
@@ -51,7 +52,24 @@ def error_response(status: int, code: str, message: str, details: dict[str, Any]
 
 
 def wants_json(req: Request) -> bool:
-    return req.path.startswith("/api/") or req.path == "/openapi.json" or req.is_json
+    """JSON errors for the API and for every path the OpenAPI document describes."""
+    return req.path.startswith("/api/") or req.is_json or _documented(req.path)
+
+
+def _documented(path: str) -> bool:
+    from api.openapi import PATHS
+
+    global _documented_re, _documented_count
+    if _documented_re is None or _documented_count != len(PATHS):
+        patterns = [re.escape(p).replace(r"\{", "{").replace(r"\}", "}") for p in PATHS]
+        patterns = [re.sub(r"\{[^}]*\}", "[^/]+", p) for p in patterns]
+        _documented_re = re.compile("^(?:" + "|".join(patterns or ["$^"]) + r"|/openapi\.json)$")
+        _documented_count = len(PATHS)
+    return bool(_documented_re.match(path))
+
+
+_documented_re: re.Pattern[str] | None = None
+_documented_count = -1
 
 
 def json_body(*, required: bool = True) -> dict[str, Any]:
