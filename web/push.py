@@ -22,7 +22,7 @@ from flask import request, session
 from flask_socketio import SocketIO, emit, join_room, leave_room
 
 from antre import auth as core_auth
-from antre.blocking import call_blocking, sleep, spawn
+from antre.blocking import call_blocking, gevent_active, sleep, spawn
 from antre.queue import Outcome
 from antre.rules import NotFound
 from web.context import Antre
@@ -119,6 +119,13 @@ class Publisher:
 
     def _flush_later(self) -> None:
         sleep(COALESCE_SECONDS)
+        if gevent_active():
+            # With many screens a call's own fan-out outlasts the coalescing delay (about 100 ms
+            # for 1,000 displays): wait until every socket has been handed the call, so that this
+            # never slows the call's last deliveries.
+            import gevent
+
+            gevent.idle()
         with self._lock:
             services, self._pending = self._pending, set()
             self._flush_scheduled = False
