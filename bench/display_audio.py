@@ -9,7 +9,8 @@ like the display page, fetch a call's ``audio_url`` the moment its
 "call next" request is sent to the moment its WAV is complete.
 
 Warm (the normal case): tickets issued beforehand, so their audio was
-prepared at issue time.  Target p95 <= 300 ms.  Cold (informative): a ticket
+prepared ahead (at issue for the next few of a queue, then topped up after
+each call).  Target p95 <= 300 ms.  Cold (informative): a ticket
 called the moment it was issued, before its audio could be prepared: the
 announcement hook queues it as urgent and the audio route makes it on demand.
 """
@@ -118,7 +119,7 @@ def main() -> None:
               f"{time.monotonic() - started:.1f} s ({psutil.cpu_count()} CPUs, load {psutil.getloadavg()[0]:.1f})")
         displays = Displays(server.url, tokens["display"], args.displays, args.procs, fetch_audio=True)
         time.sleep(1.0)
-        show(f"Warm: audio prepared at issue ({displays.connected} displays)",
+        show(f"Warm: audio prepared ahead ({displays.connected} displays)",
              run_calls(server, tokens, displays, plan, args.gap, False, services), 300.0)
         if args.cold_calls:
             displays = Displays(server.url, tokens["display"], args.displays, args.procs, fetch_audio=True)
