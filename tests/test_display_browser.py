@@ -54,11 +54,12 @@ def open_display(browser: Any, server: LiveServer, tokens: dict[str, str], path:
     page.errors = errors
     sep = "&" if "?" in path else "?"
     page.goto(server.url + path + sep + "token=" + tokens["display"])
-    assert page.url == server.url + path  # paired, and back on the clean address
+    assert page.url == server.url + path  # paired, and back on the clean address (other parameters kept)
     if path.startswith("/display/counter"):
         page.wait_for_function("() => window.__antreSocket && window.__antreSocket.connected")
     else:
-        page.wait_for_function("() => document.getElementById('conn-text').textContent === 'Terhubung'")
+        page.wait_for_function("() => ['Terhubung', 'Connected'].includes("
+                               "document.getElementById('conn-text').textContent)")
     return page
 
 
@@ -214,13 +215,14 @@ def test_reduced_motion_gets_a_still_unmistakable_highlight(browser: Any, server
     page.context.close()
 
 
-@pytest.mark.parametrize("size", [(1920, 1080), (1280, 720)])
+@pytest.mark.parametrize(("size", "query"), [((1920, 1080), "?zone=lantai-1"), ((1280, 720), "?zone=lantai-1"),
+                                            ((1280, 720), "?lang=en")])
 def test_no_axe_violations(browser: Any, server: LiveServer, tokens: dict[str, str], service_ids: dict[str, int],
-                           size: tuple[int, int]) -> None:
+                           size: tuple[int, int], query: str) -> None:
     call(server, tokens, service_ids, "B", 2)  # before the page opens: shown at rest, as axe should see it
-    page = open_display(browser, server, tokens, "/display?zone=lantai-1", size=size)
+    page = open_display(browser, server, tokens, "/display" + query, size=size)
     page.wait_for_selector("#history-list .call-number")
-    assert_no_axe_violations(page, f"/display at {size}")
+    assert_no_axe_violations(page, f"/display{query} at {size}")
     # Nothing spills out of a 16:9 screen.
     overflow = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
     assert overflow == [size[0], size[1]]
