@@ -31,8 +31,12 @@ class Screen:
             self.auth["zone"] = zone
         self.events: list[tuple[str, Any, float]] = []
         self.cond = threading.Condition()
-        self.sio = socketio.Client(reconnection=False)
-        self.sio.on("*", self._record)
+        self.sio = self._client()
+
+    def _client(self) -> socketio.Client:
+        sio = socketio.Client(reconnection=False)
+        sio.on("*", self._record)
+        return sio
 
     def _record(self, event: str, data: Any = None) -> None:
         with self.cond:
@@ -40,6 +44,8 @@ class Screen:
             self.cond.notify_all()
 
     def connect(self) -> Screen:
+        if self.sio.connected or self.sio.eio.state != "disconnected":
+            self.sio = self._client()
         self.sio.connect(self.url, auth=self.auth, transports=["websocket"], wait_timeout=10)
         self.wait(lambda e: e[0] == "queue:state")
         return self
@@ -61,9 +67,16 @@ class Screen:
         with self.cond:
             return [data for name, data, _t in self.events[after:] if name == "ticket:called"]
 
-    def close(self) -> None:
-        if self.sio.connected:
-            self.sio.disconnect()
+    def close(self, wait: bool = True) -> None:
+        """Drop the connection, as a display losing its network does.
+
+        The client waits up to 3 s for the server's websocket close frame;
+        ``wait=False`` leaves that to a thread (for the end of a test).
+        """
+        if wait:
+            self.sio.eio.disconnect(abort=True)
+        else:
+            threading.Thread(target=self.sio.eio.disconnect, kwargs={"abort": True}, daemon=True).start()
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +100,7 @@ def screens(server: LiveServer, tokens: dict[str, str]) -> Iterator[Callable[...
 
     yield make
     for s in made:
-        s.close()
+        s.close(wait=False)
 
 
 def services(server: LiveServer, tokens: dict[str, str]) -> dict[str, int]:
