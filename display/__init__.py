@@ -44,6 +44,7 @@ MEDIA_TYPES = {
     ".jpg": "image", ".jpeg": "image", ".png": "image", ".webp": "image", ".gif": "image",
 }
 MAX_MEDIA_FILES = 50
+MAX_ID = 2**62  # as the id path converter: anything larger is not a row id
 #: messages the display scripts need in both languages
 JS_MESSAGES = [
     "Nomor antrian", "Silakan menuju", "Terhubung", "Terputus — mencoba menghubungkan kembali…",
@@ -198,7 +199,7 @@ def _int_arg(name: str) -> int | None:
     raw = request.args.get(name)
     if raw is None:
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
         raise ApiError(400, "invalid_" + name, f"Parameter {name} harus bilangan bulat positif. "
                        f"({name} must be a positive integer.)")
     return int(raw)
@@ -233,7 +234,7 @@ def _add_openapi() -> None:
         "/display/audio/{name}.wav", "get", summary="The audio of a call (chime + sentence), WAV", roles=who,
         errors=(404, 503),
         params=[path_param("name", {"type": "string", "pattern": "^([0-9a-f]{64}|chime)$"}),
-                query_param("t", {"type": "integer", "minimum": 1},
+                query_param("t", {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                             "The called ticket: lets the server make audio that is not ready yet.")],
         ok_content={"audio/wav": {"schema": {"type": "string", "format": "binary"}}},
         description="The `audio_url` of `ticket:called`; `chime` is the chime alone. 404 `audio_not_found`; "
