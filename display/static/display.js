@@ -278,7 +278,7 @@
     card.style.setProperty("--len", String(Math.max(3, call.number.length)));
     card.style.setProperty("--clen", String(Math.max(7, call.counter.name.length)));
     Antre.setText($("now-counter"), call.counter.name);
-    Antre.setText($("now-service"), call.service ? call.service.name : "");
+    Antre.setText($("now-service"), serviceName(call.service));
     $("now-badge").hidden = !isNew;
     Antre.setText($("now-badge"), call.recall ? t("Panggilan ulang") : t("Panggilan baru"));
     if (!isNew) return;
@@ -294,6 +294,16 @@
       card.classList.remove("is-new");
       $("now-badge").hidden = true;
     }, NEW_CALL_MS);
+  }
+
+  function serviceName(service) {
+    if (!service) return "";
+    if (cfg.lang === "en") {
+      for (var i = 0; i < state.services.length; i++) {
+        if (state.services[i].id === service.id && state.services[i].name_en) return state.services[i].name_en;
+      }
+    }
+    return service.name || "";
   }
 
   function markCalled(counterId) {
