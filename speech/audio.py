@@ -4,6 +4,11 @@ Every sound Antre plays is brought to one canonical format, 22050 Hz mono
 16-bit PCM (espeak-ng's native format), so clips from any recorder can be
 joined sample by sample.
 
+Whole-buffer work runs at C speed (see "Whole-buffer arithmetic" below):
+a call's audio is joined in a few milliseconds, not the 50-150 ms of CPU a
+loop over every sample in Python costs, on the two cores the server shares
+with every ticket request.
+
 Reading does not trust the header's lengths: ``espeak-ng --stdout`` writes a
 placeholder (0x7FFFF000-ish) as the RIFF and data sizes because it cannot seek
 back on a pipe, and ``wave`` would report a nonsense frame count.  Durations
@@ -14,11 +19,12 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import struct
 import sys
 import wave
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,6 +164,12 @@ def duration_of(path: Path) -> float:
 def _to_mono16(info: WavInfo, raw: bytes) -> array:
     width, channels = info.sample_width, info.channels
     big_endian = sys.byteorder == "big"
+    if not info.float_samples and channels <= 2:
+        # Integer PCM, mono or stereo: byte slicing only (no loop over samples).
+        pcm = _pcm16_le(raw, width)
+        if channels == 2:
+            pcm = _average_stereo_le(pcm)
+        return _from_le(pcm)
     if info.float_samples:
         values = array("f" if width == 4 else "d", raw)
         if big_endian:
@@ -184,6 +196,34 @@ def _to_mono16(info: WavInfo, raw: bytes) -> array:
     frames = len(ints) // channels
     columns = [ints[c::channels][:frames] for c in range(channels)]
     return array("h", (sum(frame) // channels for frame in zip(*columns, strict=True)))
+
+
+def _pcm16_le(raw: bytes, width: int) -> bytes:
+    """Integer PCM of ``width`` bytes per sample (little-endian, as in a WAV) as 16-bit LE.
+
+    Keeps the top 16 bits of every sample (an arithmetic shift of wider
+    samples, a shift up of 8-bit ones), by slicing bytes.
+    """
+    if width == 2:
+        return raw[: len(raw) - len(raw) % 2]
+    n = len(raw) // width
+    out = bytearray(2 * n)
+    if width == 1:  # unsigned 8-bit: (u - 128) << 8
+        out[1::2] = raw[:n].translate(_FLIP)
+    else:  # 24/32-bit signed: the two most significant bytes of each sample
+        out[0::2] = raw[width - 2 : n * width : width]
+        out[1::2] = raw[width - 1 : n * width : width]
+    return bytes(out)
+
+
+def _average_stereo_le(pcm: bytes) -> bytes:
+    """Interleaved 16-bit LE stereo to mono: ``floor((left + right) / 2)`` per frame."""
+    frames = len(pcm) // 4
+    left = _to_fields(pcm[0 : frames * 4 : 4], pcm[1 : frames * 4 : 4], frames)
+    right = _to_fields(pcm[2 : frames * 4 : 4], pcm[3 : frames * 4 : 4], frames)
+    # (l + 32768) + (r + 32768) >> 1 is floor((l + r) / 2) + 32768 in every field's low 16 bits
+    # (the shift moves the neighbour field's lowest bit into this field's bit 31, never read).
+    return _from_fields((left + right) >> 1, frames, 0)
 
 
 def read_wav(path: Path, *, canonical: bool = True) -> Audio:
@@ -264,33 +304,149 @@ def silence(seconds: float, rate: int = CANONICAL_RATE) -> Audio:
     return Audio(array("h", bytes(2 * max(0, round(seconds * rate)))), rate)
 
 
+# --------------------------------------------------------------------------- whole-buffer arithmetic
+#
+# The standard library has no vector arithmetic on samples (and the Pis have
+# no numpy), but Python's integers do exact arithmetic of any length in C.  n
+# samples are laid out as ONE integer of n 32-bit fields, field i holding
+# sample i plus 32768 (so that every field is non-negative); one
+# multiplication by a fixed-point factor then scales every sample at once and
+# one addition adds the same constant to every field, exact as long as each
+# field's final value fits its 32 bits.  Bytes go into and out of the fields
+# by extended slicing, also in C.  Scaling 100,000 samples (4.5 s) this way
+# takes about 4 ms here; a Python loop over them took about 50.
+
+_FIELD = 4  # bytes per field
+_FRAC = 16  # fixed-point fraction bits of a gain factor: field = round(s * factor) + 32768 in bits 16..31
+_FLIP = bytes(b ^ 0x80 for b in range(256))  # a sample's high byte: two's complement <-> offset binary
+_ONE_FIELD = b"\x01" + bytes(_FIELD - 1)
+
+
+def _le_bytes(samples: array) -> bytes:
+    if sys.byteorder == "big":
+        samples = array("h", samples)
+        samples.byteswap()
+    return samples.tobytes()
+
+
+def _from_le(pcm: bytes | bytearray) -> array:
+    out = array("h", pcm)
+    if sys.byteorder == "big":
+        out.byteswap()
+    return out
+
+
+def _to_fields(low: bytes, high: bytes, n: int) -> int:
+    """The integer whose field i is ``sample_i + 32768``, from the samples' low and high bytes."""
+    wide = bytearray(n * _FIELD)
+    wide[0::_FIELD] = low
+    wide[1::_FIELD] = high.translate(_FLIP)
+    return int.from_bytes(wide, "little")
+
+
+def _from_fields(value: int, n: int, shift_bytes: int) -> bytes:
+    """16-bit LE samples from the offset-binary 16 bits at ``shift_bytes`` of every field."""
+    raw = value.to_bytes(n * _FIELD, "little")  # OverflowError if a field overflowed (never expected)
+    out = bytearray(2 * n)
+    out[0::2] = raw[shift_bytes : n * _FIELD : _FIELD]
+    out[1::2] = raw[shift_bytes + 1 : n * _FIELD : _FIELD].translate(_FLIP)
+    return bytes(out)
+
+
+def _scale_fast(samples: array, factor: float, hi: int, lo: int) -> array | None:
+    """``round(s * factor)`` of every sample at C speed, or None when a result would clip.
+
+    ``hi``/``lo`` are the largest and smallest sample (or bounds of them).
+    The factor is used to 1/65536 (a gain within 0.002 % of the one asked);
+    halves round up.
+    """
+    k = round(factor * (1 << _FRAC))
+    half = 1 << (_FRAC - 1)
+    limit = 32768 << _FRAC
+    if k < 0 or hi * k + half >= limit or lo * k + half < -limit:
+        return None
+    n = len(samples)
+    pcm = _le_bytes(samples)
+    # (s + 32768) * k + bias = s * k + 32768 * 2**16 + 2**15: in [0, 2**32) when nothing clips,
+    # and its bits 16..31 are round(s * factor) + 32768.
+    bias = limit - 32768 * k + half
+    ones = int.from_bytes(_ONE_FIELD * n, "little")
+    value = _to_fields(pcm[0::2], pcm[1::2], n) * k + bias * ones
+    return _from_le(_from_fields(value, n, _FRAC // 8))
+
+
+def extremes(audio: Audio) -> tuple[int, int]:
+    """(largest, smallest) sample; (0, 0) for no samples.
+
+    The samples' high bytes, in offset binary, sort like the samples: the
+    largest sample is among those with the largest high byte, which a few
+    ``find`` calls (memchr) locate without a Python step per sample.
+    """
+    samples = audio.samples
+    if len(samples) < 2048:
+        return (max(samples), min(samples)) if samples else (0, 0)
+    high = _le_bytes(samples)[1::2].translate(_FLIP)
+    return _extreme(samples, high, range(255, -1, -1), max), _extreme(samples, high, range(256), min)
+
+
+def _extreme(samples: array, high: bytes, order: Iterable[int], pick: Callable[[Iterable[int]], int]) -> int:
+    """``pick`` (max or min) of the samples whose high byte comes first in ``order``."""
+    for byte in order:
+        mark = bytes((byte,))
+        at = high.find(mark)
+        found: list[int] = []
+        while at >= 0:
+            found.append(samples[at])
+            if len(found) > 512:  # a clipped or constant stretch: one plain pass is quicker
+                return pick(samples)
+            at = high.find(mark, at + 1)
+        if found:
+            return pick(found)
+    raise AssertionError("every sample has a high byte")
+
+
 def peak(audio: Audio) -> float:
     """Largest absolute sample, as a fraction of full scale."""
-    if not audio.samples:
-        return 0.0
-    return max(max(audio.samples), -min(audio.samples)) / FULL_SCALE
+    hi, lo = extremes(audio)
+    return max(hi, -lo) / FULL_SCALE
 
 
 def rms(audio: Audio) -> float:
     """Root mean square level as a fraction of full scale (0 for silence)."""
     if not audio.samples:
         return 0.0
-    return math.sqrt(sum(s * s for s in audio.samples) / len(audio.samples)) / FULL_SCALE
+    return math.sqrt(sum(map(operator.mul, audio.samples, audio.samples)) / len(audio.samples)) / FULL_SCALE
 
 
-def gain(audio: Audio, factor: float) -> Audio:
+def gain(audio: Audio, factor: float, *, bounds: tuple[int, int] | None = None) -> Audio:
+    """Every sample times ``factor``, rounded, clipped to 16 bits.
+
+    ``bounds`` are (largest, smallest) sample when the caller knows them
+    (bounds of them suffice), saving a pass over the samples.
+    """
+    if not audio.samples:
+        return Audio(array("h"), audio.rate)
+    hi, lo = bounds if bounds is not None else extremes(audio)
+    fast = _scale_fast(audio.samples, factor, hi, lo)
+    if fast is not None:
+        return Audio(fast, audio.rate)
+    # Clipping (or a negative factor): rare, so the plain loop.
     return Audio(
         array("h", (max(-32768, min(32767, round(s * factor))) for s in audio.samples)),
         audio.rate,
     )
 
 
-def normalize_peak(audio: Audio, target: float = 0.7) -> Audio:
-    """Scale so the largest sample is ``target`` of full scale (silence stays silent)."""
-    current = peak(audio)
-    if current == 0:
+def normalize_peak(audio: Audio, target: float = 0.7, *, bounds: tuple[int, int] | None = None) -> Audio:
+    """Scale so the largest sample is ``target`` of full scale (silence stays silent).
+
+    ``bounds``: the (largest, smallest) sample when known (see :func:`gain`).
+    """
+    hi, lo = bounds if bounds is not None else extremes(audio)
+    current = max(hi, -lo) / FULL_SCALE
+    if current == 0 or not audio.samples:
         return audio.copy()
-    return gain(audio, target / current)
+    return gain(audio, target / current, bounds=(hi, lo))
 
 
 def _window_peaks(samples: array, window: int) -> list[int]:
@@ -301,6 +457,15 @@ def _window_peaks(samples: array, window: int) -> list[int]:
     ]
 
 
+def _first_loud(samples: array, window: int, level: float, starts: Iterable[int]) -> int | None:
+    """Start of the first window (in the order of ``starts``) whose peak exceeds ``level``."""
+    for start in starts:
+        chunk = samples[start : start + window]
+        if max(chunk) > level or -min(chunk) > level:
+            return start
+    return None
+
+
 def trim_silence(
     audio: Audio,
     threshold: float = SILENCE_THRESHOLD,
@@ -308,6 +473,7 @@ def trim_silence(
     relative: float = 0.02,
     window_s: float = 0.005,
     margin_s: float = 0.02,
+    bounds: tuple[int, int] | None = None,
 ) -> Audio:
     """Cut leading and trailing silence.
 
@@ -315,20 +481,26 @@ def trim_silence(
     ``relative`` times the clip's own peak, whichever is higher (so a
     recording with a noise floor is still trimmed).  ``margin_s`` of the
     quiet part is kept before the first and after the last sound so that
-    soft onsets ("s" of "silakan") are not clipped.
+    soft onsets ("s" of "silakan") are not clipped.  Only the windows at
+    the two ends are looked at, up to the first sound from either side.
+    ``bounds``: the (largest, smallest) sample when known.
     """
-    window = max(1, round(window_s * audio.rate))
-    peaks = _window_peaks(audio.samples, window)
-    if not peaks:
+    samples = audio.samples
+    if not samples:
         return audio.copy()
-    level = max(threshold * FULL_SCALE, relative * max(peaks))
-    loud = [i for i, p in enumerate(peaks) if p > level]
-    if not loud:
+    window = max(1, round(window_s * audio.rate))
+    hi, lo = bounds if bounds is not None else extremes(audio)
+    level = max(threshold * FULL_SCALE, relative * max(hi, -lo))
+    starts = range(0, len(samples), window)
+    first = _first_loud(samples, window, level, starts)
+    if first is None:
         return Audio(array("h"), audio.rate)
+    last = _first_loud(samples, window, level, reversed(starts))
+    assert last is not None  # the forward scan found a loud window
     margin = round(margin_s * audio.rate)
-    start = max(0, loud[0] * window - margin)
-    end = min(len(audio.samples), (loud[-1] + 1) * window + margin)
-    return Audio(audio.samples[start:end], audio.rate)
+    start = max(0, first - margin)
+    end = min(len(samples), last + window + margin)
+    return Audio(samples[start:end], audio.rate)
 
 
 def fade(audio: Audio, fade_in_s: float = FADE_S, fade_out_s: float = FADE_S) -> Audio:
@@ -422,12 +594,18 @@ def tone(
     freq: float, seconds: float, level: float = 0.5, rate: int = CANONICAL_RATE
 ) -> Audio:
     """A sine beep with raised-cosine edges (no click at either end)."""
+    return Audio(array("h", _tone_samples(freq, seconds, level, rate)), rate)
+
+
+@functools.lru_cache(maxsize=64)
+def _tone_samples(freq: float, seconds: float, level: float, rate: int) -> bytes:
+    # Remembered: the "tone" backend beeps the same few notes in every sentence.
     n = max(1, round(seconds * rate))
     w = 2 * math.pi * freq / rate
     amp = level * FULL_SCALE
     beep = Audio(array("h", (round(amp * math.sin(w * i)) for i in range(n))), rate)
     edge = min(0.01, seconds / 4)
-    return fade(beep, edge, edge)
+    return fade(beep, edge, edge).samples.tobytes()
 
 
 @functools.lru_cache(maxsize=4)

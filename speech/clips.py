@@ -200,11 +200,17 @@ def _synth_segment(tokens: list[Token]) -> Segment:
 
 
 def prepare_piece(sound: audio.Audio, level: float = SPEECH_LEVEL) -> audio.Audio:
-    """Canonical rate, silences trimmed, peak levelled, edges faded."""
-    sound = audio.trim_silence(audio.to_canonical(sound))
+    """Canonical rate, silences trimmed, peak levelled, edges faded.
+
+    One pass finds the loudest samples: trimming keeps the loudest window, so
+    the same figures bound the trimmed sound and level it.
+    """
+    sound = audio.to_canonical(sound)
+    bounds = audio.extremes(sound)
+    sound = audio.trim_silence(sound, bounds=bounds)
     if not sound.samples:
         raise audio.WavError("the clip is silent")
-    return audio.fade(audio.normalize_peak(sound, level))
+    return audio.fade(audio.normalize_peak(sound, level, bounds=bounds))
 
 
 def assemble(
