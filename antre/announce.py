@@ -11,8 +11,9 @@ is not valid falls back to its default (and is logged), so a bad setting can
 never silence a call.  A change takes effect within :data:`CONFIG_TTL_S`, at
 once after :meth:`Announcer.reload` (called on ``config_changed``).
 
-*Preparation.*  Synthesizing a sentence takes about 0.2 s here, so a call's
-audio is made long before the call:
+*Preparation.*  Synthesizing and joining a sentence takes some 30 ms here
+(more while a rush keeps both cores busy), so a call's audio is made long
+before the call:
 
 * a ``ticket.issued`` among the next :data:`PREPARE_AHEAD` of its queue
   queues the sentences "this number, to each open counter that serves its
@@ -26,6 +27,14 @@ audio is made long before the call:
 One background greenlet works through a priority heap (bounded: under a
 burst the least urgent are dropped and made later by the top-up or on
 demand) and hands each sentence to the :class:`SpeechWorker` process.
+
+*Priority.*  Preparation never delays an answer: a request only records its
+events (no I/O); one planner greenlet turns them into sentences
+:data:`PLAN_DELAY_S` later, after the request has answered, a whole burst at
+a time; and the worker process runs below the server
+(:func:`lower_priority`: ``nice`` :data:`WORKER_NICE`, ``SCHED_BATCH``), so
+on a busy machine the kernel gives the CPU to the server's requests first.
+A sentence costs the worker about 15 ms of CPU, most of it espeak-ng's own.
 Without a worker (tests, or a worker that cannot start) the speech package
 runs in this process; it keeps blocking work off the event loop itself
 (pyttsx3 in its own thread, espeak-ng as a cooperative subprocess, mixing
@@ -93,6 +102,10 @@ PREPARE_AHEAD = 3
 MAX_PENDING = 400
 #: priority of a call whose audio is not ready yet (lower is sooner)
 URGENT = -1
+#: seconds a request's events wait before they are planned (the request answers first; a burst is planned once)
+PLAN_DELAY_S = 0.05
+#: how much nicer than the server the speech worker process runs
+WORKER_NICE = 10
 AUDIO_ROUTE = "/display/audio/"
 CHIME_NAME = "chime"
 
@@ -332,6 +345,7 @@ class Announcer:
         self._player_for: tuple[str, str] | None = None
         self.preparer = _Preparer(self._prepare, self._key_for, self._is_ready)
         self._events: list[dict[str, Any]] = []
+        self._planning = False  # a planner greenlet is scheduled or running
         #: synthesis in a separate process (see :class:`SpeechWorker`), with background work under gevent
         self.worker: SpeechWorker | None = None
         if background and use_worker and gevent_active():
@@ -480,14 +494,24 @@ class Announcer:
         with self._lock:
             self._events.extend(interesting)
             del self._events[:-MAX_PENDING]  # with background work off, nothing drains them
-        if self.background:
+            start = self.background and not self._planning
+            if start:
+                self._planning = True
+        if start:
             spawn(self._plan_pending, name="antre-announce-plan")
 
     def _plan_pending(self) -> None:
-        try:
-            self.plan_pending()
-        except Exception:  # noqa: BLE001 - preparation is best effort; the route makes audio on demand
-            log.exception("planning call audio failed")
+        """The planner: after :data:`PLAN_DELAY_S`, plan until no event is left, then end."""
+        sleep(PLAN_DELAY_S)
+        while True:
+            with self._lock:
+                if not self._events:
+                    self._planning = False
+                    return
+            try:
+                self.plan_pending()
+            except Exception:  # noqa: BLE001 - preparation is best effort; the route makes audio on demand
+                log.exception("planning call audio failed")
 
     def plan_pending(self) -> int:
         """Turn the events seen into sentences to prepare; returns how many were queued."""
@@ -734,11 +758,36 @@ class SpeechWorker:
         self._kill()
 
 
+def lower_priority(increment: int = WORKER_NICE) -> None:
+    """Run this process below the server's requests (call before it starts any thread).
+
+    ``nice``: under contention the kernel gives the server about ten times
+    this process's share of a core.  ``SCHED_BATCH`` (Linux): a CPU-bound
+    process that does not preempt a waking one, so a request's greenlet
+    runs at once when its packet arrives.  Both are inherited by the
+    threads started later (pyttsx3's, espeak-ng's).  Best effort: a system
+    that refuses either still gets its audio.
+    """
+    import os
+
+    try:
+        os.nice(increment)
+    except OSError as exc:
+        log.warning("speech worker: cannot lower its priority: %s", exc)
+    if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_BATCH"):
+        try:
+            os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        except OSError as exc:
+            log.warning("speech worker: cannot use SCHED_BATCH: %s", exc)
+
+
 def _worker_main(cache_dir: Path, sounds_dir: Path) -> int:
     """The speech worker process: answer requests from stdin until it closes."""
     import json
     import os
     import sys
+
+    lower_priority()
 
     from speech.cache import AnnouncementAudio
     from speech.sentence import Token

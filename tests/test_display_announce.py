@@ -260,3 +260,75 @@ def test_audio_command_sets_shows_and_says(demo_store: Store) -> None:
     with demo_store.read() as db:
         audit = db.conn.execute("SELECT details FROM audit WHERE action = 'settings.audio'").fetchall()
     assert len(audit) == 1
+
+
+def wait_for(condition: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
+
+
+def test_one_planner_takes_a_burst_after_the_requests_and_ends(demo_store: Store, queue: Queue, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    set_settings(demo_store, speech_backend="tone")
+    announcer = Announcer(demo_store, tmp_path / "data", ROOT / "sounds", "http://antre.test", today=queue.today,
+                          background=True)  # a thread here (no gevent): the planner and the preparer run by themselves
+    planners: list[str] = []
+    real_spawn = announce.spawn
+    monkeypatch.setattr(announce, "spawn", lambda fn, *a, name="": (planners.append(name), real_spawn(fn, *a))[1])
+    issued = []
+    with announcer._lock:  # however slow the machine, the planner cannot finish before the burst ends
+        for code in ("A", "B", "C", "E"):  # a burst: the planner is scheduled once, and waits for the requests
+            service = next(s for s in queue.services() if s["code"] == code)
+            outcome = queue.issue(service["id"])
+            announcer.on_outcome(outcome)
+            issued.append((outcome.ticket["number"], service["id"]))
+    assert planners == ["antre-announce-plan"]
+    keys = [announcer.audio().key_for(announcer.announcement(number, name))
+            for number, service_id in issued for _id, name in announcer._open_counters(service_id)]
+    assert len(keys) >= 4
+    wait_for(lambda: all(announcer.audio().is_ready(k) for k in keys))
+    wait_for(lambda: not announcer._planning)
+    # A later event starts a planner again: nothing waits for a planner that has ended.
+    service_g = next(s for s in queue.services() if s["code"] == "G")
+    outcome = queue.issue(service_g["id"])
+    announcer.on_outcome(outcome)
+    assert planners == ["antre-announce-plan"] * 2
+    key = announcer.audio().key_for(announcer.announcement(outcome.ticket["number"], "Loket 8"))
+    wait_for(lambda: announcer.audio().is_ready(key))
+
+
+def test_the_speech_worker_runs_below_the_server(tmp_path: Path) -> None:
+    """The worker process lowers its own priority, then prepares audio over its line protocol."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import psutil
+
+    from speech.sentence import VoiceSettings, build_announcement
+
+    proc = subprocess.Popen([sys.executable, "-m", "antre.announce", "--worker", str(tmp_path / "audio"),
+                             str(ROOT / "sounds")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=str(ROOT))
+    try:
+        def ask(message: dict[str, Any]) -> dict[str, Any]:
+            proc.stdin.write(json.dumps(message).encode() + b"\n")
+            proc.stdin.flush()
+            return json.loads(proc.stdout.readline())
+
+        assert ask({"id": 1, "op": "describe", "backend": "tone"})["ok"]
+        worker = psutil.Process(proc.pid)
+        assert worker.nice() == psutil.Process().nice() + announce.WORKER_NICE
+        assert os.sched_getscheduler(proc.pid) == os.SCHED_BATCH
+        spoken = build_announcement("A012", "Loket 3", VoiceSettings())
+        answer = ask({"id": 2, "op": "prepare", "backend": "tone", "voice": vars(VoiceSettings()),
+                      "announcement": {"text": spoken.text, "words": list(spoken.words), "lang": spoken.lang,
+                                       "tokens": [vars(t) for t in spoken.tokens]}})
+        assert answer["ok"] and answer["id"] == 2
+        made = wav.read_wav(tmp_path / "audio" / f"{answer['key']}.wav")
+        assert made.duration > 2.0 and wav.rms(made) > 0.05
+    finally:
+        proc.stdin.close()
+        proc.wait(10)
