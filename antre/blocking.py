@@ -160,3 +160,33 @@ def native_lock() -> Any:
 
         return monkey.get_original("_thread", "allocate_lock")()
     return threading.Lock()
+
+
+def native_sleep(seconds: float) -> None:
+    """Sleep this OS thread (``time.sleep`` before gevent patched it).
+
+    For the brief waits of code that runs in real threads (the store's group
+    commit); a greenlet must use :func:`sleep` instead.
+    """
+    if gevent_active():
+        from gevent import monkey
+
+        monkey.get_original("time", "sleep")(seconds)
+    else:
+        import time
+
+        time.sleep(seconds)
+
+
+def start_native_thread(fn: Callable[..., Any], *args: Any) -> None:
+    """Start ``fn(*args)`` in a real OS thread, even under monkey-patching.
+
+    For loops that only wait on :func:`native_lock` objects and call C code
+    that releases the GIL (SQLite); they must not touch gevent objects.
+    """
+    if gevent_active():
+        from gevent import monkey
+
+        monkey.get_original("_thread", "start_new_thread")(fn, args)
+        return
+    threading.Thread(target=fn, args=args, name="antre-native", daemon=True).start()

@@ -9,9 +9,11 @@ caller can publish them -- after the commit, never before.
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import sqlite3
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -96,6 +98,24 @@ def _as_row(r: sqlite3.Row) -> Row:
     return Row(data["id"], bool(data["priority"]), data["queue_at"], data)
 
 
+@functools.lru_cache(maxsize=512)
+def _parse_hours(text: str) -> dict[str, list[list[str]]]:
+    """A service's opening hours, parsed once per distinct text (read-only: shared)."""
+    return json.loads(text)
+
+
+def new_track_token() -> str:
+    """The secret of a ticket's tracking page: the current millisecond in 11
+    hex digits, then 96 random bits (16 url-safe characters).
+
+    The time prefix makes each new token sort after the earlier ones, so the
+    UNIQUE index on track_token grows at its end: a batch of tickets touches
+    one index page instead of one random page per ticket.  The secret is the
+    random part; the time of issue is no secret to whoever holds the ticket.
+    """
+    return f"{time.time_ns() // 1_000_000:011x}{secrets.token_urlsafe(12)}"
+
+
 class Queue:
     """The queue of one MPP, over one :class:`Store`."""
 
@@ -127,7 +147,7 @@ class Queue:
         if row is None:
             raise NotFound("service_not_found", f"Layanan {service_id} tidak ditemukan. (Service not found.)")
         service = dict(row)
-        service["hours"] = json.loads(service["hours"])
+        service["hours"] = _parse_hours(service["hours"])
         return service
 
     @staticmethod
@@ -209,18 +229,18 @@ class Queue:
             samples[r[0]].append(float(r[1]))
         return samples
 
-    #: Everything a waiting ticket's position and estimate need, in one statement
-    #: (each count is a range of the covering index tickets_queue).
+    #: Everything a waiting ticket's position and estimate need, in one statement.
+    #: The waiting tickets of the service are read once, as one range of the
+    #: covering index tickets_queue, counting per class both all of them and
+    #: those ahead of the ticket (queue key: queue_at, then id).
     _WAITING_FIGURES = (
-        "SELECT"
-        " (SELECT COUNT(*) FROM tickets WHERE service_id = :s AND status = 'waiting' AND day = :day"
-        "   AND priority = 0 AND id != :id AND queue_at <= :q AND (queue_at < :q OR id < :id)),"
-        " (SELECT COUNT(*) FROM tickets WHERE service_id = :s AND status = 'waiting' AND day = :day"
-        "   AND priority = 1 AND id != :id AND queue_at <= :q AND (queue_at < :q OR id < :id)),"
-        " (SELECT COUNT(*) FROM tickets WHERE service_id = :s AND status = 'waiting' AND day = :day"
-        "   AND priority = 0 AND id != :id),"
-        " (SELECT COUNT(*) FROM tickets WHERE service_id = :s AND status = 'waiting' AND day = :day"
-        "   AND priority = 1 AND id != :id),"
+        "WITH w AS (SELECT priority,"
+        "   COUNT(*) AS n, SUM(queue_at < :q OR (queue_at = :q AND id < :id)) AS ahead"
+        "   FROM tickets WHERE service_id = :s AND status = 'waiting' AND day = :day AND id != :id"
+        "   GROUP BY priority)"
+        " SELECT"
+        " (SELECT ahead FROM w WHERE priority = 0), (SELECT ahead FROM w WHERE priority = 1),"
+        " (SELECT n FROM w WHERE priority = 0), (SELECT n FROM w WHERE priority = 1),"
         " (SELECT normal_streak FROM rule_state WHERE service_id = :s AND day = :day),"
         " (SELECT COUNT(*) FROM counter_services cs JOIN counters c ON c.id = cs.counter_id"
         "   WHERE cs.service_id = :s AND c.status = 'open'),"
@@ -235,9 +255,10 @@ class Queue:
         row = db.conn.execute(self._WAITING_FIGURES, {
             "q": t["queue_at"], "id": t["id"], "s": service["id"], "day": self.today(), "n": RECENT_SAMPLES,
         }).fetchone()
-        normals_ahead, prios_ahead, normals, prios, streak, open_counters, samples = row
+        normals_ahead, prios_ahead, normals, prios, streak, open_counters = (v or 0 for v in row[:6])
+        samples = row[6]
         rule = rules.PriorityRule.parse(service["priority_rule"])
-        position = rules.position(rule, streak or 0, bool(t["priority"]), normals_ahead, prios_ahead, normals, prios)
+        position = rules.position(rule, streak, bool(t["priority"]), normals_ahead, prios_ahead, normals, prios)
         mean = rules.mean_service_seconds(json.loads(samples or "[]"), service["standard_minutes"])
         return position, rules.eta_minutes(position, mean, open_counters)
 
@@ -529,7 +550,7 @@ class Queue:
             (
                 today, service["id"], seq, rules.format_number(service["code"], seq), service["id"],
                 int(priority), priority_reason if priority else None, source, booking_code, lang, now,
-                queue_at or now, secrets.token_urlsafe(18), actor.device or actor.name,
+                queue_at or now, new_track_token(), actor.device or actor.name,
             ),
         )
         outcome = Outcome(None)

@@ -1,0 +1,212 @@
+"""The store's write path: group commit, its leader hand-off, the checkpointer.
+
+Real SQLite files, real threads.  These are the guarantees the queue core
+builds on: a writer's change is committed when ``run_write`` returns, a
+refusal rolls back only its own writes, concurrent writers share commits, and
+the WAL is moved into the database by a thread of its own.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from antre.store import Store
+
+
+@pytest.fixture
+def kv(tmp_path: Path):
+    s = Store(tmp_path / "data")
+    with s.write() as db:
+        db.conn.execute("CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
+    yield s
+    s.close()
+
+
+def _put(key: str, value: int):
+    def fn(db):
+        db.conn.execute("INSERT INTO kv (k, v) VALUES (?, ?)", (key, value))
+        return key
+    return fn
+
+
+def _fresh_rows(store: Store) -> dict[str, int]:
+    """What another connection sees (so: what was committed)."""
+    conn = sqlite3.connect(store.path)
+    try:
+        return dict(conn.execute("SELECT k, v FROM kv"))
+    finally:
+        conn.close()
+
+
+def test_a_write_is_committed_when_run_write_returns(kv: Store):
+    assert kv.run_write(_put("a", 1)) == "a"
+    assert _fresh_rows(kv) == {"a": 1}
+
+
+def test_a_refusal_rolls_back_its_own_writes_only(kv: Store):
+    """Concurrent writers share transactions; one failing writer (after it
+    already wrote) must not take the others' writes with it, nor leave its own."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def failing(db):
+        db.conn.execute("INSERT INTO kv (k, v) VALUES ('bad', 0)")
+        raise ValueError("refused")
+
+    def worker(n: int) -> None:
+        barrier.wait()
+        for i in range(50):
+            if n == 0 and i % 5 == 0:
+                with pytest.raises(ValueError):
+                    kv.run_write(failing)
+                continue
+            try:
+                kv.run_write(_put(f"{n}-{i}", i))
+            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    rows = _fresh_rows(kv)
+    assert "bad" not in rows
+    assert len(rows) == 8 * 50 - 10
+
+
+def test_a_constraint_error_reaches_its_writer_and_nobody_else(kv: Store):
+    kv.run_write(_put("dup", 1))
+    results: dict[int, object] = {}
+    barrier = threading.Barrier(6)
+
+    def worker(n: int) -> None:
+        barrier.wait()
+        try:
+            results[n] = kv.run_write(_put("dup" if n == 0 else f"ok{n}", n))
+        except sqlite3.IntegrityError as exc:
+            results[n] = exc
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert isinstance(results[0], sqlite3.IntegrityError)
+    assert [results[n] for n in range(1, 6)] == [f"ok{n}" for n in range(1, 6)]
+    assert _fresh_rows(kv)["dup"] == 1
+
+
+def test_busy_writers_share_commits_and_nobody_waits_for_the_safety_net(kv: Store):
+    """8 writers in a closed loop: commits hold several writes each, and the
+    leader hands over at once (a lost hand-off would make writers sit out the
+    0.5 s safety timeout: 8 x 100 writes would take minutes, not seconds)."""
+    batches: list[int] = []
+    original = kv._run_batch
+
+    def counting(batch):
+        batches.append(len(batch))
+        original(batch)
+
+    kv._run_batch = counting  # type: ignore[method-assign]
+    barrier = threading.Barrier(8)
+
+    def worker(n: int) -> None:
+        barrier.wait()
+        for i in range(100):
+            kv.run_write(_put(f"{n}-{i}", i))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    elapsed = time.monotonic() - start
+    assert len(_fresh_rows(kv)) == 800
+    assert sum(batches) == 800
+    assert len(batches) < 400, f"writes were not grouped: {len(batches)} commits for 800 writes"
+    assert elapsed < 30, f"a writer waited for the safety net: {elapsed:.1f} s"
+
+
+def test_a_lone_writer_is_not_held_back(kv: Store):
+    """After a busy burst the gather wait fades: a lone writer commits alone."""
+    for i in range(30):
+        kv.run_write(_put(f"solo-{i}", i))
+    assert max(kv._recent_batches) == 1
+
+
+def test_the_checkpointer_moves_the_wal_into_the_database(kv: Store, tmp_path: Path):
+    for i in range(200):
+        kv.run_write(_put(f"k{i}", i))
+    # The database file alone (without its WAL) holds the rows once a
+    # checkpoint ran; SQLite's own automatic checkpoint would not have run yet.
+    copy = tmp_path / "copy.db"
+    deadline = time.monotonic() + 10
+    while True:
+        shutil.copyfile(kv.path, copy)
+        conn = sqlite3.connect(copy)
+        try:
+            n = conn.execute("SELECT COUNT(*) FROM kv").fetchone()[0]
+        except sqlite3.OperationalError:  # not even the table checkpointed yet
+            n = 0
+        finally:
+            conn.close()
+        if n == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert n == 200
+
+
+def test_close_stops_the_checkpointer(tmp_path: Path):
+    def checkpointers() -> int:
+        return sum(1 for t in threading.enumerate() if t.name == "antre-native")
+
+    before = checkpointers()
+    s = Store(tmp_path / "d")
+    s.run_write(lambda db: db.conn.execute("CREATE TABLE t (x)"))
+    assert checkpointers() == before + 1
+    s.close()
+    deadline = time.monotonic() + 5
+    while checkpointers() > before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert checkpointers() == before
+
+
+def test_the_leader_wakes_the_next_writer_when_it_steps_down(kv: Store):
+    """Writers that queued behind a slow batch are run as soon as it commits,
+    not when their 0.5 s safety timeout fires."""
+    started = threading.Event()
+
+    def slow(db):
+        started.set()
+        deadline = time.monotonic() + 5
+        while len(kv._pending) < 2 and time.monotonic() < deadline:  # both followers queued behind us
+            time.sleep(0.005)
+        db.conn.execute("INSERT INTO kv (k, v) VALUES ('slow', 0)")
+
+    leader = threading.Thread(target=kv.run_write, args=(slow,))
+    leader.start()
+    assert started.wait(5)
+    done_at: dict[str, float] = {}
+
+    def follower(key: str) -> None:
+        kv.run_write(_put(key, 1))
+        done_at[key] = time.monotonic()
+
+    followers = [threading.Thread(target=follower, args=(k,)) for k in ("b", "c")]
+    for t in followers:
+        t.start()
+    leader.join(10)
+    leader_done = time.monotonic()
+    for t in followers:
+        t.join(10)
+    assert set(done_at) == {"b", "c"}
+    assert max(done_at.values()) - leader_done < 0.25, "the next writer was not woken"
