@@ -219,6 +219,10 @@ _clients: dict[str, dict[str, Any]] = {}
 
 def init_push(app_antre: Antre) -> None:
     """Register the Socket.IO handlers (once per process)."""
+    if socketio.server is not None and socketio.server.eio.async_mode == "gevent":
+        from web.push_transport import install
+
+        install(socketio.server.eio)
 
     @socketio.on("connect")
     def on_connect(auth: Any = None) -> Any:

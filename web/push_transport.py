@@ -1,0 +1,198 @@
+"""How Socket.IO bytes reach websockets under gevent: framed once, written at once.
+
+python-engineio gives every packet to a per-socket queue; a writer greenlet per
+socket wakes, re-frames the message with wsproto and writes it.  For a call to
+200 displays that was about 70 µs of server CPU per display (a queue hand-off,
+two greenlet switches, two timeouts, a wsproto frame, a UTF-8 encoding and the
+write), and the last display waited for all of them.  This module keeps
+engine.io's protocol, queues and bookkeeping and changes only the last step:
+
+* :class:`FastWebSocket` is engine.io's ``websocket`` class in gevent mode:
+  simple-websocket still does the handshake and the reading, but
+
+  - per-message deflate is not offered.  Browsers ask for it; it would give
+    every display its own zlib compressor (about 256 KB each, kept for the
+    life of the connection) and a compression per display per message, to
+    save a few hundred bytes on a LAN.
+  - messages are framed here (RFC 6455 5.2: unmasked, one frame): a
+    broadcast's packet encodes to the same string object for every socket,
+    so its frame is built once (:func:`frame`), and written completely
+    (``sendall``) under a per-connection lock.
+
+* :func:`install` wraps the engine.io server's ``send_packet``: a packet for a
+  websocket that has nothing queued and nothing being written is written at
+  once from the sending greenlet, with one non-blocking ``write``.  Anything
+  else (polling clients, an upgrade in progress, a socket with packets still
+  queued or being written, a full socket buffer) takes engine.io's queue as
+  before, so that the order of a socket's packets never changes.  A write that
+  only partly fits finishes in a greenlet that holds the connection's lock,
+  and the socket's next packets wait behind it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import struct
+from collections.abc import Callable
+from typing import Any
+
+import simple_websocket
+
+log = logging.getLogger("antre.push")
+
+#: the engine.io sid -> its open websocket (this process)
+_open: dict[str, FastWebSocket] = {}
+_last: tuple[Any, bytes] | None = None
+
+
+def frame(message: str | bytes) -> bytes:
+    """One unmasked, final websocket frame: text for ``str``, binary for ``bytes``.
+
+    The frame of the last message is kept: every socket of a broadcast is
+    handed the very same string (engine.io caches a packet's encoding).
+    """
+    global _last
+    last = _last
+    if last is not None and last[0] is message:
+        return last[1]
+    if isinstance(message, str):
+        payload, first = message.encode(), 0x81
+    else:
+        payload, first = bytes(message), 0x82
+    size = len(payload)
+    if size < 126:
+        header = struct.pack("!BB", first, size)
+    elif size < 1 << 16:
+        header = struct.pack("!BBH", first, 126, size)
+    else:
+        header = struct.pack("!BBQ", first, 127, size)
+    data = header + payload
+    _last = (message, data)
+    return data
+
+
+class _Server(simple_websocket.Server):
+    """simple-websocket's server side, without per-message deflate."""
+
+    def handshake(self) -> None:
+        environ = self.environ
+        # wsproto accepts the extensions the client offers: offer none.
+        self.environ = {k: v for k, v in environ.items() if k != "HTTP_SEC_WEBSOCKET_EXTENSIONS"}
+        try:
+            super().handshake()
+        finally:
+            self.environ = environ
+
+
+def _websocket_base() -> type:
+    from engineio.async_drivers.gevent import WebSocketWSGI
+
+    return WebSocketWSGI
+
+
+class FastWebSocket(_websocket_base()):  # type: ignore[misc]
+    """engine.io's websocket for gevent, with the framing and the direct writes above."""
+
+    def __init__(self, handler: Callable[[Any], Any], server: Any) -> None:
+        import gevent.lock
+
+        super().__init__(handler, server)
+        self.sid: str | None = getattr(getattr(handler, "__self__", None), "sid", None)
+        self.lock = gevent.lock.Semaphore()
+        self.fd = -1  # the socket's descriptor when it may be written directly (non-blocking)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        self.ws = _Server(environ, **self.server_args)
+        try:
+            fd = self.ws.sock.fileno()
+            if not os.get_blocking(fd):
+                self.fd = fd
+        except (AttributeError, OSError):
+            self.fd = -1
+        if self.sid is not None:
+            _open[self.sid] = self
+        try:
+            ret = self.app(self)
+        finally:
+            self.fd = -1
+            if self.sid is not None and _open.get(self.sid) is self:
+                del _open[self.sid]
+        if self.ws.mode == "gunicorn":
+            raise StopIteration()
+        if self.ws.mode == "werkzeug":
+            raise ConnectionError()
+        return ret
+
+    def send(self, message: str | bytes) -> None:
+        """engine.io's writer: the whole frame, after any write still in progress."""
+        data = frame(message)
+        with self.lock:
+            if not self.ws.connected:
+                raise OSError("websocket closed")
+            self.ws.sock.sendall(data)
+
+    def offer(self, data: bytes) -> bool:
+        """Write ``data`` now if nothing is being written; False: it must be queued."""
+        if self.fd < 0 or self.lock.locked() or not self.ws.connected:
+            return False
+        try:
+            sent = os.write(self.fd, data)
+        except BlockingIOError:
+            return False
+        except OSError:
+            return False  # engine.io's writer meets the error and closes the connection
+        if sent < len(data):
+            import gevent
+
+            self.lock.acquire()
+            gevent.spawn(self._finish, memoryview(data)[sent:])
+        return True
+
+    def _finish(self, rest: memoryview) -> None:
+        try:
+            self.ws.sock.sendall(rest)
+        except OSError:
+            log.debug("websocket %s: write failed", self.sid, exc_info=True)
+        finally:
+            self.lock.release()
+
+    def close(self) -> None:
+        # After the frame being written, if any (not in the middle of it).
+        if self.lock.acquire(timeout=1.0):
+            try:
+                super().close()
+            finally:
+                self.lock.release()
+        else:
+            self.ws.connected = False
+            self.ws.sock.close()
+
+
+def install(eio: Any) -> None:
+    """Use :class:`FastWebSocket` and direct writes in this engine.io server (gevent mode only)."""
+    if eio.async_mode != "gevent" or getattr(eio, "_antre_fast_writes", False):
+        return
+    eio._async = {**eio._async, "websocket": FastWebSocket}  # a copy: the driver's dict is shared
+    queued_send = eio.send_packet
+    sockets = eio.sockets
+
+    def send_packet(sid: str, pkt: Any) -> None:
+        ws = _open.get(sid)
+        if ws is not None:
+            socket = sockets.get(sid)
+            if socket is not None and socket.upgraded and not socket.upgrading and not socket.closing \
+                    and not socket.closed and not socket.queue.qsize():
+                if not socket.check_ping_timeout():
+                    return  # as engine.io: the socket is being closed
+                if ws.offer(frame(pkt.encode())):
+                    return
+        queued_send(sid, pkt)
+
+    eio.send_packet = send_packet
+    eio._antre_fast_writes = True
+
+
+def open_websockets() -> int:
+    """How many websockets this process writes to directly (tests, diagnostics)."""
+    return len(_open)
