@@ -30,6 +30,7 @@ each result; its local journal keeps it from printing one twice).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
@@ -42,7 +43,7 @@ from typing import Any
 
 import sqlite_utils
 
-from antre.blocking import call_blocking
+from antre.blocking import call_blocking, gevent_active
 from antre.clock import Clock
 from antre.rules import Invalid, NotFound
 from antre.store import Store
@@ -198,6 +199,22 @@ def holder_alive(holder: str | None, claimed_at: str | None, now: datetime) -> b
     return datetime.fromisoformat(claimed_at) > now - timedelta(minutes=2)
 
 
+def _settings(db: sqlite_utils.Database, keys: Any) -> dict[str, Any]:
+    """Several settings in one query (absent keys are left out; values are JSON)."""
+    rows = db.conn.execute("SELECT key, value FROM settings WHERE key IN (SELECT value FROM json_each(?))",
+                           (json.dumps(list(keys)),))
+    return {key: json.loads(value) for key, value in rows}
+
+
+def _on_event_loop() -> bool:
+    """True in the thread that runs gevent's event loop (where nothing may block)."""
+    if not gevent_active():
+        return False
+    from gevent import monkey
+
+    return monkey.get_original("_thread", "get_ident")() == threading.main_thread().ident
+
+
 def _job(row: Any, *, with_data: bool = False) -> dict[str, Any]:
     job = dict(row)
     data = job.pop("data", None)
@@ -236,10 +253,11 @@ class PrintSpool:
 
     def policy(self) -> PrintPolicy:
         with self.store.read() as db:
-            return PrintPolicy.from_settings(lambda key, default: self.store.get_setting(db, key, default))
+            return self._policy(db)
 
-    def _policy(self, db: sqlite_utils.Database) -> PrintPolicy:
-        return PrintPolicy.from_settings(lambda key, default: self.store.get_setting(db, key, default))
+    def _policy(self, db: sqlite_utils.Database, settings: dict[str, Any] | None = None) -> PrintPolicy:
+        values = settings if settings is not None else _settings(db, POLICY_KEYS)
+        return PrintPolicy.from_settings(values.get)
 
     # ---------------------------------------------------------------- settings
 
@@ -251,12 +269,21 @@ class PrintSpool:
     def kiosk_and_policy(self, token_id: int | None) -> tuple[KioskPrinter, PrintPolicy]:
         """Both, in one read (the tap waits for them)."""
         with self.store.read() as db:
-            return self._kiosk_printer(db, token_id), self._policy(db)
+            return self.kiosk_and_policy_in(db, token_id)
 
-    def _kiosk_printer(self, db: sqlite_utils.Database, token_id: int | None) -> KioskPrinter:
+    def kiosk_and_policy_in(self, db: sqlite_utils.Database,
+                            token_id: int | None) -> tuple[KioskPrinter, PrintPolicy]:
+        """Both, from an open read: every setting they need in one query."""
+        settings = _settings(db, (*POLICY_KEYS, PRINTERS_SETTING))
+        return self._kiosk_printer(db, token_id, settings), self._policy(db, settings)
+
+    def _kiosk_printer(self, db: sqlite_utils.Database, token_id: int | None,
+                       settings: dict[str, Any] | None = None) -> KioskPrinter:
         if token_id is None:
             return KioskPrinter(None, None, False, None)
-        printers = self.store.get_setting(db, PRINTERS_SETTING, {})
+        if settings is None:
+            settings = _settings(db, (PRINTERS_SETTING,))
+        printers = settings.get(PRINTERS_SETTING, {})
         row = db.conn.execute("SELECT * FROM kiosk_printers WHERE token_id = ?", (token_id,)).fetchone()
         uri = printers.get(str(token_id)) if isinstance(printers, dict) else None
         uri = uri.strip() if isinstance(uri, str) and uri.strip() else None
@@ -335,24 +362,24 @@ class PrintSpool:
         if not via_agent and not printer_uri:
             raise ValueError("a server-side print job needs a printer URI")
         now = _utc(self._now())
+        today = self.today()
 
-        def op(db: sqlite_utils.Database) -> tuple[int, bool]:
-            existing = db.conn.execute("SELECT id FROM print_jobs WHERE ticket_id = ?", (ticket_id,)).fetchone()
+        def op(db: sqlite_utils.Database) -> tuple[dict[str, Any], bool]:
+            existing = db.conn.execute("SELECT * FROM print_jobs WHERE ticket_id = ?", (ticket_id,)).fetchone()
             if existing is not None:
-                return int(existing[0]), False
+                return _job(existing), False
             claimed = claim and not via_agent
-            cur = db.conn.execute(
+            row = db.conn.execute(
                 "INSERT INTO print_jobs (ticket_id, day, number, kiosk_token_id, kiosk_name, printer_uri, via_agent, "
                 "data, state, created_at, updated_at, claimed_by, claimed_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (ticket_id, self.today(), number, kiosk_token_id, kiosk_name[:80], printer_uri, int(via_agent),
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                (ticket_id, today, number, kiosk_token_id, kiosk_name[:80], printer_uri, int(via_agent),
                  bytes(data), "printing" if claimed else "queued", now, now,
                  self.holder if claimed else None, now if claimed else None),
-            )
-            return int(cur.lastrowid or 0), True
+            ).fetchone()
+            return _job(row), True
 
-        job_id, created = self.store.run_write(op)
-        return self.get(job_id), created
+        return self.store.run_write(op)
 
     def get(self, job_id: int, *, with_data: bool = False) -> dict[str, Any]:
         with self.store.read() as db:
@@ -377,12 +404,15 @@ class PrintSpool:
     def mark_sent(self, job_id: int) -> bool:
         """Record, durably, that the job's bytes are about to reach the printer.  False if already recorded."""
         now = _utc(self._now())
-        with self.store.write() as db:
+
+        def op(db: sqlite_utils.Database) -> bool:
             cur = db.conn.execute(
                 "UPDATE print_jobs SET sent_at = ?, updated_at = ? WHERE id = ? AND sent_at IS NULL",
                 (now, now, job_id),
             )
             return cur.rowcount == 1
+
+        return self.store.run_write(op)  # group commit: one fsync with the taps of other kiosks
 
     def sent_ids(self, days: int = 2) -> set[int]:
         """Jobs whose bytes were handed to a printer (recent days): never to be sent again."""
@@ -590,10 +620,20 @@ class DurableSentIds:
             return job_id in self._ids
 
     def add(self, job_id: str) -> None:
+        """Keep ``job_id``; returns once ``sent_at`` is committed.
+
+        The print worker calls this in a printer's device thread (a real OS
+        thread), where the commit runs directly: no hand-off to the thread
+        pool and back before the bytes go out.  On the event loop it still
+        goes through the pool.
+        """
         with self._lock:
             self._ids.add(job_id)
         try:
-            call_blocking(self.spool.mark_sent, int(job_id))
+            if _on_event_loop():
+                call_blocking(self.spool.mark_sent, int(job_id))
+            else:
+                self.spool.mark_sent(int(job_id))
         except Exception:  # noqa: BLE001 - the in-memory record still stops a second send in this process
             log.exception("could not record print job %s as sent", job_id)
 

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from datetime import datetime
@@ -55,22 +56,31 @@ def public_job(job: dict[str, Any]) -> dict[str, Any]:
 
 def render_ticket_bytes(app_antre: Antre, ticket: dict[str, Any], paper_mm: int, footer: str) -> bytes:
     """The ESC/POS bytes of an issued ticket (blocking: reads the database, renders)."""
-    from printing.ticket import TicketPrint, render_ticket
+    from printing.ticket import render_ticket
 
-    store = app_antre.store
-    with store.read() as db:
-        row = db.conn.execute(
-            "SELECT t.lang, t.priority, s.id AS sid, s.name_id AS s_id, s.name_en AS s_en, "
-            "te.name_id AS t_id, te.name_en AS t_en FROM tickets t JOIN services s ON s.id = t.service_id "
-            "JOIN tenants te ON te.id = s.tenant_id WHERE t.id = ?", (ticket["id"],),
-        ).fetchone()
-        counters = [r[0] for r in db.conn.execute(
-            "SELECT c.name FROM counters c JOIN counter_services cs ON cs.counter_id = c.id "
-            "WHERE cs.service_id = ? ORDER BY c.sort, c.id", (row["sid"],),
-        )]
-        mpp_name = store.get_setting(db, "mpp_name", "Mal Pelayanan Publik")
+    with app_antre.store.read() as db:
+        content = ticket_print_content(app_antre, db, ticket, footer)
+    return render_ticket(content, paper_mm)
+
+
+def ticket_print_content(app_antre: Antre, db: Any, ticket: dict[str, Any], footer: str) -> Any:
+    """What the ticket says (a :class:`printing.ticket.TicketPrint`), read from an open transaction."""
+    from printing.ticket import TicketPrint
+
+    row = db.conn.execute(
+        "SELECT t.lang, t.priority, s.id AS sid, s.name_id AS s_id, s.name_en AS s_en, "
+        "te.name_id AS t_id, te.name_en AS t_en, "
+        "(SELECT value FROM settings WHERE key = 'mpp_name') AS mpp_name "
+        "FROM tickets t JOIN services s ON s.id = t.service_id "
+        "JOIN tenants te ON te.id = s.tenant_id WHERE t.id = ?", (ticket["id"],),
+    ).fetchone()
+    counters = [r[0] for r in db.conn.execute(
+        "SELECT c.name FROM counters c JOIN counter_services cs ON cs.counter_id = c.id "
+        "WHERE cs.service_id = ? ORDER BY c.sort, c.id", (row["sid"],),
+    )]
+    mpp_name = json.loads(row["mpp_name"]) if row["mpp_name"] is not None else "Mal Pelayanan Publik"
     lang = row["lang"] if row["lang"] in ("id", "en") else "id"
-    content = TicketPrint(
+    return TicketPrint(
         mpp_name=str(mpp_name),
         tenant_name=row["t_id"] if lang == "id" else row["t_en"],
         service_name=row["s_id"] if lang == "id" else row["s_en"],
@@ -85,7 +95,6 @@ def render_ticket_bytes(app_antre: Antre, ticket: dict[str, Any], paper_mm: int,
         priority=bool(row["priority"]),
         time_zone=app_antre.settings.tz,
     )
-    return render_ticket(content, paper_mm)
 
 
 class KioskPrinting:
@@ -148,9 +157,18 @@ class KioskPrinting:
 
     def _make_job(self, ticket: dict[str, Any], kiosk_id: int | None,
                   kiosk_name: str) -> tuple[dict[str, Any], bool, KioskPrinter, PrintPolicy]:
-        """Render and store the job in one pool call (the tap waits for it): returns it with its bytes."""
-        kiosk, policy = self.spool.kiosk_and_policy(kiosk_id)
-        data = render_ticket_bytes(self.antre, ticket, kiosk.paper_mm or policy.paper_mm, policy.footer)
+        """Read, render and store the job in one pool call (the tap waits for it): returns it with its bytes.
+
+        One read transaction gives the kiosk's printer, the policy and what
+        the ticket says; the bytes are rendered outside any transaction; one
+        group-committed write stores the job, claimed for this process's worker.
+        """
+        from printing.ticket import render_ticket
+
+        with self.antre.store.read() as db:
+            kiosk, policy = self.spool.kiosk_and_policy_in(db, kiosk_id)
+            content = ticket_print_content(self.antre, db, ticket, policy.footer)
+        data = render_ticket(content, kiosk.paper_mm or policy.paper_mm)
         printer_uri = None if kiosk.via_agent else (kiosk.printer_uri or self.antre.settings.printer)
         job, created = self.spool.create(
             ticket["id"], ticket["number"], data, kiosk_token_id=kiosk_id, kiosk_name=kiosk_name,

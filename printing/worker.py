@@ -20,7 +20,10 @@ Device calls never run on the event loop: each lane has its own
 :class:`antre.blocking.SingleThreadWorker`, so a printer handle (a USB handle
 in particular) is opened, used and closed in one OS thread, and the lane's
 loop itself (:func:`antre.blocking.spawn`: a greenlet under gevent, a thread
-otherwise) only waits cooperatively.
+otherwise) only waits cooperatively.  The status before a job, its "sent"
+mark and its bytes go to the device thread as *one* call: each hand-off
+between threads costs a tap a wake-up, and on a busy two-core machine a
+wake-up can wait milliseconds for a core.
 
 A job id whose bytes were handed to the printer is remembered and never sent
 again, even if sending failed half-way: a visitor must never get two tickets
@@ -39,7 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from antre.blocking import SingleThreadWorker, gevent_active, spawn
+from antre.blocking import SingleThreadWorker, gevent_active, native_lock, spawn
 from printing.backends import Printer, open_printer
 from printing.status import PaperOut, PrinterError, PrinterOffline, PrinterStatus, PrinterTimeout
 
@@ -71,6 +74,9 @@ class PrintJob:
 
 
 class IdMemory(Protocol):
+    """The "already sent" memory.  ``add`` is called in a lane's device thread, just before the
+    bytes go out, and may block (a database commit): it must return only once the id is kept."""
+
     def __contains__(self, job_id: object) -> bool: ...
 
     def add(self, job_id: str) -> None: ...
@@ -113,6 +119,45 @@ class _Failed(Exception):
         super().__init__(detail)
         self.outcome = outcome
         self.detail = detail
+        self.phase: str | None = None  # "before" or "send" for a job's status-and-send call
+
+
+class _InPhase(Exception):
+    """A device error of :meth:`PrintWorker._check_and_send`, with the phase it happened in."""
+
+    def __init__(self, phase: str, error: Exception) -> None:
+        super().__init__(phase, error)
+        self.phase = phase
+        self.error = error
+
+
+class _Attempt:
+    """One job's status-and-send call, shared by the lane (waiting) and its device thread (working).
+
+    When the lane stops waiting (its guard timed out, the job is reported as
+    not printed) the device thread must not start sending it any more: the
+    job may be retried, and a late send would print the ticket twice.
+    """
+
+    def __init__(self, job: PrintJob) -> None:
+        self.job = job
+        self._lock = native_lock()
+        self._sending = False
+        self._abandoned = False
+
+    def start_sending(self) -> bool:
+        """In the device thread: False when the lane has given up on this attempt."""
+        with self._lock:
+            if self._abandoned:
+                return False
+            self._sending = True
+            return True
+
+    def abandon(self) -> bool:
+        """In the lane: give up on the attempt; True when its bytes had already started out."""
+        with self._lock:
+            self._abandoned = True
+            return self._sending
 
 
 class _Lane:
@@ -268,20 +313,20 @@ class PrintWorker:
     def _print(self, lane: _Lane, job: PrintJob) -> tuple[Outcome, str]:
         if job.id in self._sent:
             return "printed", "already sent to the printer before; not sent again"
+        # Status, "sent" mark and bytes in one trip to the device thread: a tap
+        # waits for no hand-off between them (see _check_and_send).
+        attempt = _Attempt(job)
         try:
-            before = self._device_call(lane, self._status, lane)
+            before = self._device_call(lane, self._check_and_send, lane, attempt, guard=2 * self._guard,
+                                       attempt=attempt)
         except _Failed as failed:
+            if failed.phase == "send":
+                return failed.outcome, f"{failed.detail} (while sending; the ticket may be partly printed)"
             return failed.outcome, f"{failed.detail} (before printing; not printed)"
         if before is PrinterStatus.PAPER_OUT:
             return "paper_out", "printer is out of paper; not printed"
         if before is PrinterStatus.OFFLINE:
             return "offline", "printer is offline; not printed"
-
-        self._sent.add(job.id)  # from here on the ticket may be on paper
-        try:
-            self._device_call(lane, self._write, lane, bytes(job.data))
-        except _Failed as failed:
-            return failed.outcome, f"{failed.detail} (while sending; the ticket may be partly printed)"
 
         try:
             after = self._device_call(lane, self._status, lane)
@@ -297,12 +342,22 @@ class PrintWorker:
             return "printed", "printer status unknown after printing"
         return "printed", ""
 
-    def _device_call(self, lane: _Lane, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run ``fn`` in the lane's device thread; map failures to outcomes."""
+    def _device_call(self, lane: _Lane, fn: Callable[..., Any], *args: Any, guard: float | None = None,
+                     attempt: _Attempt | None = None) -> Any:
+        """Run ``fn`` in the lane's device thread; map failures to outcomes.
+
+        A failure raised in a phase of :meth:`_check_and_send` keeps its phase;
+        when the outer guard gives up on the call, ``attempt`` is abandoned
+        (the device thread will not start sending it any more) and the phase
+        is whether the bytes had already started out.
+        """
+        phase = None
         try:
-            ok, value = lane.device.call(_captured, fn, *args, timeout=self._guard)
+            ok, value = lane.device.call(_captured, fn, *args, timeout=guard or self._guard)
             if ok:
                 return value
+            if isinstance(value, _InPhase):
+                phase, value = value.phase, value.error
             raise value
         except PaperOut as exc:
             failure = _Failed("paper_out", str(exc))
@@ -319,6 +374,9 @@ class PrintWorker:
         except Exception as exc:
             logger.exception("printer %s: unexpected error", lane.uri)
             failure = _Failed("error", f"{type(exc).__name__}: {exc}")
+        if phase is None and attempt is not None:
+            phase = "send" if attempt.abandon() else "before"
+        failure.phase = phase
         # Start afresh with the next call: reopen the device.
         try:
             lane.device.call(self._close_printer, lane, timeout=min(1.0, self._guard))
@@ -335,8 +393,30 @@ class PrintWorker:
     def _status(self, lane: _Lane) -> PrinterStatus:
         return self._printer(lane).status()
 
-    def _write(self, lane: _Lane, data: bytes) -> None:
-        self._printer(lane).print_bytes(data)
+    def _check_and_send(self, lane: _Lane, attempt: _Attempt) -> PrinterStatus:
+        """The status before printing, then (if the printer can print) the "sent" mark, then the bytes.
+
+        Returns the status before; a printer out of paper or offline is sent
+        nothing.  ``printed_ids.add`` runs here, in this device thread, and
+        returns once the mark is kept (durably, with a database-backed memory):
+        only then do the bytes go out.  Failures come back wrapped in
+        :class:`_InPhase` ("before": nothing was sent; "send": maybe on paper).
+        """
+        job = attempt.job
+        try:
+            before = self._printer(lane).status()
+        except Exception as exc:  # noqa: BLE001 - classified by the lane (_device_call)
+            raise _InPhase("before", exc) from exc
+        if before in (PrinterStatus.PAPER_OUT, PrinterStatus.OFFLINE):
+            return before
+        if not attempt.start_sending():
+            raise _InPhase("before", TimeoutError("the lane gave up on this job before it was sent"))
+        self._sent.add(job.id)  # from here on the ticket may be on paper
+        try:
+            self._printer(lane).print_bytes(bytes(job.data))
+        except Exception as exc:  # noqa: BLE001 - classified by the lane (_device_call)
+            raise _InPhase("send", exc) from exc
+        return before
 
     @classmethod
     def _finish_device_thread(cls, lane: _Lane) -> None:

@@ -336,6 +336,71 @@ def test_device_calls_run_in_one_thread_per_printer_never_the_callers(results: R
     assert len(threads) == 1 and threading.get_ident() not in threads
 
 
+class _OrderedIds:
+    """An IdMemory noting, for each add, its thread and how many tickets were already on paper."""
+
+    def __init__(self, vp: VirtualPrinter) -> None:
+        self.vp = vp
+        self.ids: set[str] = set()
+        self.adds: list[tuple[str, int, int]] = []
+
+    def __contains__(self, job_id: object) -> bool:
+        return job_id in self.ids
+
+    def add(self, job_id: str) -> None:
+        self.adds.append((job_id, threading.get_ident(), len(self.vp.tickets)))
+        self.ids.add(job_id)
+
+
+def test_the_sent_mark_is_kept_in_the_device_thread_before_the_bytes(results: Results, vp: VirtualPrinter) -> None:
+    _Recording.threads = []
+    memory = _OrderedIds(vp)
+    worker = PrintWorker(results, timeout=0.5, opener=_Recording, printed_ids=memory)
+    try:
+        for i in range(3):
+            worker.submit(PrintJob(f"j{i}", uri_of(vp), ticket(f"A00{i}")))
+        results.wait(3)
+    finally:
+        worker.stop()
+    device = {t for _, t in _Recording.threads}
+    assert [(job, before) for job, _, before in memory.adds] == [("j0", 0), ("j1", 1), ("j2", 2)]
+    assert {t for _, t, _ in memory.adds} == device  # no hand-off to another thread between mark and bytes
+    kinds = [k for k, _ in _Recording.threads if k != "open"]
+    assert kinds[:6] == ["status", "print", "status"] * 2  # status before and after each ticket
+
+
+class _StuckStatus(Printer):
+    """A printer driver whose status query overruns its own timeout (a hung driver), then says "ok"."""
+
+    release = threading.Event()
+    printed: list[bytes] = []
+
+    def status(self) -> PrinterStatus:
+        self.release.wait(10)
+        return PrinterStatus.OK
+
+    def print_bytes(self, data: bytes) -> None:
+        self.printed.append(data)
+
+
+def test_a_job_given_up_before_sending_is_never_sent_later(results: Results) -> None:
+    """The lane reports "not printed" when a driver hangs; a late answer must not print it after all."""
+    _StuckStatus.release.clear()
+    _StuckStatus.printed = []
+    worker = PrintWorker(results, timeout=0.1, opener=_StuckStatus)
+    try:
+        worker.submit(PrintJob("j1", "virtual:stuck", ticket("A001")))
+        results.wait(1, timeout=10)
+        outcome, detail = results.outcome("j1")
+        assert outcome == "timeout" and "not printed" in detail
+        assert not worker.was_sent("j1")
+        _StuckStatus.release.set()  # the driver answers at last: the device thread goes on...
+        worker.stop(timeout=5)
+        assert _StuckStatus.printed == []  # ...but sends nothing
+    finally:
+        _StuckStatus.release.set()
+
+
 def test_print_job_validation() -> None:
     with pytest.raises(ValueError, match="job id"):
         PrintJob("", "virtual", b"x")
