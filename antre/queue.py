@@ -17,7 +17,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import sqlite_utils
@@ -98,6 +98,12 @@ def _as_row(r: sqlite3.Row) -> Row:
     return Row(data["id"], bool(data["priority"]), data["queue_at"], data)
 
 
+@functools.lru_cache(maxsize=4096)
+def _local_iso(stored: str, tz: tzinfo) -> str | None:
+    """A stored UTC time in the MPP's zone (each change's time is shown 3-4 times)."""
+    return iso(datetime.fromisoformat(stored).astimezone(tz))
+
+
 @functools.lru_cache(maxsize=512)
 def _parse_hours(text: str) -> dict[str, list[list[str]]]:
     """A service's opening hours, parsed once per distinct text (read-only: shared)."""
@@ -134,7 +140,7 @@ class Queue:
     def local_iso(self, stored: str | None) -> str | None:
         if stored is None:
             return None
-        return iso(datetime.fromisoformat(stored).astimezone(self.clock.tz))
+        return _local_iso(stored, self.clock.tz)
 
     def track_url(self, token: str) -> str:
         return f"{self.public_url}/t/{token}"
