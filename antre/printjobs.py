@@ -13,6 +13,15 @@ Two rules keep a ticket from ever being printed twice:
   out half-way, the printer went offline, the server died) ends the job as
   ``failed`` and the kiosk shows the ticket on screen instead.
 
+The server's own print worker commits ``sent_at`` in the very transaction that
+claims the job for sending (``send=True``): a tap then waits for no commit of
+its own between the printer's status and the bytes.  ``sent_at`` so means "the
+bytes may have gone out".  When the printer refused the job before anything
+was sent (out of paper, offline), the worker knows it and reports the attempt
+``unsent``: ``sent_at`` is cleared with the result and the job may be retried.
+A server that dies between such a claim and the bytes leaves a job that may
+or may not be on paper: it ends ``failed`` with an alert, never sent twice.
+
 States::
 
     queued ──claim──▶ printing ──▶ printed
@@ -351,11 +360,12 @@ class PrintSpool:
 
     def create(self, ticket_id: int, number: str, data: bytes, *, kiosk_token_id: int | None,
                kiosk_name: str = "", printer_uri: str | None, via_agent: bool,
-               claim: bool = False) -> tuple[dict[str, Any], bool]:
+               claim: bool = False, send: bool = False) -> tuple[dict[str, Any], bool]:
         """The print job of a ticket: made now (True), or the one it already has (False).
 
         With ``claim`` a new job is claimed by this holder at once (state
-        ``printing``): the caller hands it to its print worker.
+        ``printing``): the caller hands it to its print worker.  With ``send``
+        too, the claim also commits ``sent_at`` (see the module docstring).
         """
         if not data:
             raise ValueError("a print job needs bytes to print")
@@ -371,11 +381,11 @@ class PrintSpool:
             claimed = claim and not via_agent
             row = db.conn.execute(
                 "INSERT INTO print_jobs (ticket_id, day, number, kiosk_token_id, kiosk_name, printer_uri, via_agent, "
-                "data, state, created_at, updated_at, claimed_by, claimed_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                "data, state, created_at, updated_at, claimed_by, claimed_at, sent_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (ticket_id, today, number, kiosk_token_id, kiosk_name[:80], printer_uri, int(via_agent),
                  bytes(data), "printing" if claimed else "queued", now, now,
-                 self.holder if claimed else None, now if claimed else None),
+                 self.holder if claimed else None, now if claimed else None, now if claimed and send else None),
             ).fetchone()
             return _job(row), True
 
@@ -422,12 +432,16 @@ class PrintSpool:
                 "SELECT id FROM print_jobs WHERE sent_at IS NOT NULL AND day >= ?", (since,))}
 
     def record_result(self, job_id: int, outcome: str, detail: str = "", *, sent: bool | None = None,
-                      actor: str = "system:antre", printer_status: str | None = None) -> ResultChange:
+                      actor: str = "system:antre", printer_status: str | None = None,
+                      unsent: bool = False) -> ResultChange:
         """Record the outcome of one print attempt and decide what comes next.
 
         ``sent`` says whether the bytes reached the printer (None: as recorded
-        by :meth:`mark_sent`).  A report for a job that has already ended
-        changes nothing (``changed`` False): reports may be repeated.
+        by :meth:`mark_sent` or a ``send`` claim).  ``unsent``: this process's
+        worker claimed the job with ``send`` and knows that nothing went out
+        (the printer refused it first): the claim's ``sent_at`` is withdrawn.
+        A report for a job that has already ended changes nothing (``changed``
+        False): reports may be repeated.
         """
         if outcome not in OUTCOMES:
             raise Invalid("invalid_outcome", f"outcome harus salah satu dari {', '.join(OUTCOMES)}.")
@@ -442,7 +456,9 @@ class PrintSpool:
             if row["state"] in FINAL_STATES:
                 return ResultChange(_job(row), changed=False)
             policy = self._policy(db)
-            was_sent = bool(sent) or row["sent_at"] is not None
+            withdraw = (unsent and not sent and outcome != "printed" and row["claimed_by"] == self.holder
+                        and not row["via_agent"])
+            was_sent = bool(sent) or (row["sent_at"] is not None and not withdraw)
             attempts = row["attempts"] + 1
             status = printer_status or OUTCOME_STATUS[outcome]
             if outcome == "printed" and "paper low" in detail.lower():
@@ -465,8 +481,9 @@ class PrintSpool:
             db.conn.execute(
                 "UPDATE print_jobs SET state = ?, attempts = ?, last_outcome = ?, last_status = ?, last_detail = ?, "
                 "updated_at = ?, next_attempt_at = ?, finished_at = ?, claimed_by = NULL, "
-                "sent_at = CASE WHEN sent_at IS NULL AND ? THEN ? ELSE sent_at END WHERE id = ?",
-                (state, attempts, outcome, status, detail, now, next_at, finished, int(bool(sent)), now, job_id),
+                "sent_at = CASE WHEN ? THEN NULL WHEN sent_at IS NULL AND ? THEN ? ELSE sent_at END WHERE id = ?",
+                (state, attempts, outcome, status, detail, now, next_at, finished, int(withdraw), int(bool(sent)), now,
+                 job_id),
             )
             if outcome != "printed":
                 self.store.append_audit(
@@ -493,21 +510,27 @@ class PrintSpool:
                                         "kiosk_token_id": job["kiosk_token_id"], "via_agent": job["via_agent"],
                                         "outcome": outcome, "detail": detail, "next_state": job["state"]})
 
-    def claim(self, job_id: int) -> dict[str, Any] | None:
-        """Claim one open, never-sent server-side job for this holder (None if someone else has it)."""
+    def claim(self, job_id: int, *, send: bool = False) -> dict[str, Any] | None:
+        """Claim one open, never-sent server-side job for this holder (None if someone else has it).
+
+        ``send``: the claim also commits ``sent_at`` (see :meth:`create`).
+        """
         now = _utc(self._now())
         with self.store.write() as db:
             cur = db.conn.execute(
-                "UPDATE print_jobs SET state = 'printing', claimed_by = ?, claimed_at = ?, updated_at = ? "
-                "WHERE id = ? AND via_agent = 0 AND sent_at IS NULL AND state IN ('queued', 'retrying')",
-                (self.holder, now, now, job_id),
+                "UPDATE print_jobs SET state = 'printing', claimed_by = ?, claimed_at = ?, updated_at = ?, "
+                "sent_at = ? WHERE id = ? AND via_agent = 0 AND sent_at IS NULL AND state IN ('queued', 'retrying')",
+                (self.holder, now, now, now if send else None, job_id),
             )
             if cur.rowcount != 1:
                 return None
             return _job(self._row(db, job_id), with_data=True)
 
-    def claim_due(self, limit: int = 20) -> list[dict[str, Any]]:
-        """Claim the server-side jobs that may be (re)printed now, oldest first (with their bytes)."""
+    def claim_due(self, limit: int = 20, *, send: bool = False) -> list[dict[str, Any]]:
+        """Claim the server-side jobs that may be (re)printed now, oldest first (with their bytes).
+
+        ``send``: the claims also commit ``sent_at`` (see :meth:`create`).
+        """
         now = _utc(self._now())
         with self.store.read() as db:  # the common case, nothing due, takes no write lock
             due = db.conn.execute(
@@ -526,8 +549,8 @@ class PrintSpool:
             jobs = []
             for job_id in ids:
                 db.conn.execute(
-                    "UPDATE print_jobs SET state = 'printing', claimed_by = ?, claimed_at = ?, updated_at = ? "
-                    "WHERE id = ?", (self.holder, now, now, job_id),
+                    "UPDATE print_jobs SET state = 'printing', claimed_by = ?, claimed_at = ?, updated_at = ?, "
+                    "sent_at = ? WHERE id = ?", (self.holder, now, now, now if send else None, job_id),
                 )
                 jobs.append(_job(self._row(db, job_id), with_data=True))
             return jobs

@@ -6,7 +6,10 @@
   ticket was committed first, the job second, so neither is ever lost.
 * A kiosk whose jobs are printed by the server: the job is claimed and handed
   to :class:`printing.worker.PrintWorker` (one lane per printer; status read
-  before and after; every device call bounded by a timeout).  A kiosk with a
+  before and after; every device call bounded by a timeout).  The claim
+  commits ``sent_at`` with the job itself (see :mod:`antre.printjobs`), so the
+  tap waits for two commits in all (its ticket, its job), none between the
+  printer's status and the bytes.  A kiosk with a
   print agent on its own Pi: the agent is nudged over Socket.IO
   (``print:pending`` in the kiosk's room) and fetches the job over REST.
 * Every result goes to the kiosk's own room as ``print:result``; a failure also
@@ -27,7 +30,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 
 from antre.blocking import call_blocking, sleep, spawn
-from antre.printjobs import DurableSentIds, KioskPrinter, PrintPolicy, PrintSpool, ResultChange
+from antre.printjobs import KioskPrinter, PrintPolicy, PrintSpool, ResultChange
 from web.context import Antre
 
 log = logging.getLogger("antre.kiosk.print")
@@ -115,8 +118,9 @@ class KioskPrinting:
             from printing.worker import PrintWorker
 
             policy = call_blocking(self.spool.policy)
-            sent = call_blocking(DurableSentIds, self.spool)
-            self._worker = PrintWorker(self._on_worker_result, timeout=policy.timeout_seconds, printed_ids=sent)
+            # The durable "sent" mark is the spool's claim (``send=True``: sent_at is committed with it);
+            # the worker's own memory of sent ids stops a second send within this process.
+            self._worker = PrintWorker(self._on_worker_result, timeout=policy.timeout_seconds)
         return self._worker
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -172,7 +176,7 @@ class KioskPrinting:
         printer_uri = None if kiosk.via_agent else (kiosk.printer_uri or self.antre.settings.printer)
         job, created = self.spool.create(
             ticket["id"], ticket["number"], data, kiosk_token_id=kiosk_id, kiosk_name=kiosk_name,
-            printer_uri=printer_uri, via_agent=kiosk.via_agent, claim=not kiosk.via_agent,
+            printer_uri=printer_uri, via_agent=kiosk.via_agent, claim=not kiosk.via_agent, send=True,
         )
         if created:
             job["data"] = data
@@ -189,6 +193,9 @@ class KioskPrinting:
         if job["state"] != "printing":
             return  # not claimed here: the retry loop claims it
         self._submit(job)
+        # Let the printer's lane hand the job to its device thread before this greenlet goes on
+        # to write the answer: the printer then works while the answer is sent, not after it.
+        sleep(0)
 
     def _submit(self, job: dict[str, Any]) -> None:
         from printing.worker import PrintJob
@@ -205,9 +212,15 @@ class KioskPrinting:
     # ----------------------------------------------------------------- results
 
     def _on_worker_result(self, job_id: str, outcome: str, detail: str) -> None:
-        """PrintWorker's callback (from its lane)."""
+        """PrintWorker's callback (from its lane).
+
+        A job the worker never started sending (the printer refused it first)
+        is reported ``unsent``: its claim's ``sent_at`` is withdrawn, so it may
+        be retried.
+        """
+        unsent = self._worker is None or not self._worker.was_sent(job_id)
         try:
-            change = call_blocking(self.spool.record_result, int(job_id), outcome, detail)
+            change = call_blocking(self.spool.record_result, int(job_id), outcome, detail, unsent=unsent)
         except Exception:  # noqa: BLE001 - the job stays 'printing'; recovery settles it
             log.exception("could not record the result of print job %s", job_id)
             return
@@ -293,7 +306,7 @@ class KioskPrinting:
                     last_recover = now
                     for change in call_blocking(self.spool.recover):
                         self.publish(change)
-                for job in call_blocking(self.spool.claim_due):
+                for job in call_blocking(self.spool.claim_due, send=True):
                     self._submit(job)
             except Exception:  # noqa: BLE001 - tried again in a second
                 log.exception("kiosk print loop failed")

@@ -149,6 +149,37 @@ def test_only_kiosks_print_and_a_ticket_is_printed_once(kiosk_app: Any, prints: 
     assert client.get(f"/api/v1/tickets/{ticket['id']}/print", headers=bearer(other)).status_code == 404
 
 
+def test_paper_out_at_the_kiosk_then_the_retry_prints_it_once(kiosk_app: Any, clock: FrozenClock) -> None:
+    """The server's own path: a refusal before sending withdraws the claim's sent_at; the retry prints."""
+    client = kiosk_app.test_client()
+    kiosk = make_token(data_dir(kiosk_app), "kiosk", "Kios paper")
+    admin = make_token(data_dir(kiosk_app), "admin")
+    device = get_virtual_printer("kiosk-retry")
+    device.reset()
+    device.set_paper("out")
+    try:
+        put = client.put(f"/api/v1/kiosks/{_token_id(kiosk_app, kiosk)}/printer", headers=bearer(admin),
+                         json={"printer_uri": "virtual:kiosk-retry"})
+        assert put.status_code == 200, put.get_json()
+        ticket = issue(client, kiosk, 1).get_json()
+
+        def job() -> dict[str, Any]:
+            return client.get(f"/api/v1/tickets/{ticket['id']}/print", headers=bearer(kiosk)).get_json()
+
+        wait_for(lambda: job()["state"] == "retrying")
+        assert job()["sent_at"] is None and job()["last_outcome"] == "paper_out" and device.tickets == []
+        device.set_paper("ok")
+        clock.advance(16)
+        printing = kiosk_app.extensions["antre"].extras["kiosk_printing"]
+        for due in printing.spool.claim_due(send=True):  # one round of the retry loop (background is off)
+            printing._submit(due)
+        wait_for(lambda: job()["state"] == "printed")
+        assert job()["attempts"] == 2 and job()["sent_at"]
+        assert len(device.wait_for_tickets(1, 2)) == 1
+    finally:
+        remove_virtual_printer("kiosk-retry")
+
+
 # ------------------------------------------------------------------ the spool
 
 
@@ -286,6 +317,53 @@ def test_restart_requeues_unsent_jobs_and_never_resends_sent_ones(demo_store: St
     due = after.claim_due()
     assert [j["id"] for j in due] == [unsent["id"]]
     assert after.recover() == [] and after.claim_due() == []
+    after.close()
+
+
+def test_a_send_claim_commits_sent_at_and_a_refusal_withdraws_it(spool: PrintSpool, demo_store: Store,
+                                                                   clock: FrozenClock) -> None:
+    """The server's worker: sent_at with the claim (no commit of its own before the bytes), withdrawn
+    when the printer refused the job before anything went out, set again by the retry's claim."""
+    ticket = make_ticket(demo_store, clock)
+    job, _ = spool.create(ticket["id"], ticket["number"], b"\x1b@x\x1dV\x00", kiosk_token_id=None,
+                          printer_uri="virtual", via_agent=False, claim=True, send=True)
+    assert job["state"] == "printing" and job["sent_at"] is not None
+    assert spool.claim_due(send=True) == []  # sent (maybe): never claimed again as it is
+    change = spool.record_result(job["id"], "paper_out", "printer is out of paper; not printed", unsent=True)
+    assert change.job["state"] == "retrying" and change.job["sent_at"] is None and change.will_retry
+    clock.advance(16)
+    due = spool.claim_due(send=True)
+    assert [j["id"] for j in due] == [job["id"]] and due[0]["sent_at"] is not None
+    change = spool.record_result(job["id"], "printed", "")
+    assert change.job["state"] == "printed" and change.job["sent_at"] and change.job["attempts"] == 2
+
+
+def test_only_the_claiming_process_may_withdraw_a_send_claim(demo_store: Store, clock: FrozenClock) -> None:
+    one = PrintSpool(demo_store, clock)
+    two = PrintSpool(demo_store, clock)
+    ticket = make_ticket(demo_store, clock)
+    job, _ = one.create(ticket["id"], ticket["number"], b"\x1b@x\x1dV\x00", kiosk_token_id=None,
+                        printer_uri="virtual", via_agent=False, claim=True, send=True)
+    change = two.record_result(job["id"], "offline", "not mine", unsent=True)
+    assert change.job["state"] == "failed" and change.job["sent_at"] is not None  # may be on paper: never again
+    clock.advance(3600)
+    assert one.claim_due(send=True) == [] and two.claim_due(send=True) == []
+    one.close()
+    two.close()
+
+
+def test_a_send_claim_of_a_dead_process_is_never_sent_again(demo_store: Store, clock: FrozenClock) -> None:
+    before = PrintSpool(demo_store, clock)
+    ticket = make_ticket(demo_store, clock)
+    job, _ = before.create(ticket["id"], ticket["number"], b"\x1b@x\x1dV\x00", kiosk_token_id=None,
+                           printer_uri="virtual", via_agent=False, claim=True, send=True)
+    with demo_store.write() as db:  # the process that claimed it died (kill -9) before or after the bytes
+        db.conn.execute("UPDATE print_jobs SET claimed_by = ? WHERE id = ?", (dead_holder(), job["id"]))
+    before.close()
+    after = PrintSpool(demo_store, clock)
+    changes = after.recover()
+    assert [(c.job["id"], c.job["state"], c.alert) for c in changes] == [(job["id"], "failed", True)]
+    assert after.claim_due(send=True) == []
     after.close()
 
 
