@@ -13,13 +13,19 @@ import sys
 
 if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] in ("serve", "print-agent"):
     # gevent must patch the standard library before anything else imports it.
+    from gevent import config as gevent_config
     from gevent import monkey
+
+    # No spawning stack and greenlet tree (a debugging aid): each greenlet would keep
+    # about 5 KB of them, and every display connection has several.
+    gevent_config.track_greenlet_tree = False
 
     monkey.patch_all()
     # Hand the GIL over quickly: work handed to the thread pool (SQLite, USB, speech)
     # otherwise waits up to the default 5 ms for a busy event loop to let go of it.
     sys.setswitchinterval(0.0005)
 
+import gc
 import logging
 import os
 import secrets
@@ -245,6 +251,9 @@ def serve(host: str, port: int, data_dir: Path, demo: bool, printer: str, messag
         message_queue=message_queue, tz=tz, demo=demo,
     )
     app = create_app(settings)
+    # What start-up made (modules, the app) lives as long as the process: kept out of the
+    # collector's full passes, which otherwise scan it all (pauses of ~0.1 s with 1,000 displays).
+    gc.freeze()
     _start_background(app)
     server = NoDelayWSGIServer.make((host, port), app)
 

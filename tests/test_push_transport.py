@@ -86,6 +86,62 @@ def test_a_write_that_does_not_fit_finishes_before_the_next_one():
     theirs.close()
 
 
+def test_the_connection_greenlet_reads_and_our_close_ends_it_even_if_the_client_is_gone():
+    """The whole class on a socket pair: handshake (deflate declined), a message read by the greenlet
+    that waits in ``wait()``, then our close: a close frame, and ``wait()`` returns at once although
+    the client never answers the close (a TV unplugged)."""
+    import gevent
+    from gevent import socket as gsocket
+
+    server_end, client_end = gsocket.socketpair()
+    environ = {
+        "SERVER_SOFTWARE": "gevent/26", "wsgi.input": _Input(server_end),
+        "HTTP_HOST": "antre", "HTTP_UPGRADE": "websocket", "HTTP_CONNECTION": "Upgrade",
+        "HTTP_SEC_WEBSOCKET_KEY": "dGhlIHNhbXBsZSBub25jZQ==", "HTTP_SEC_WEBSOCKET_VERSION": "13",
+        "HTTP_SEC_WEBSOCKET_EXTENSIONS": "permessage-deflate; client_max_window_bits",
+    }
+    received: list[Any] = []
+
+    def handler(ws: FastWebSocket) -> list[Any]:
+        while (message := ws.wait()) is not None:
+            received.append(message)
+        received.append(None)
+        return []
+
+    fws = FastWebSocket(handler, None)
+    connection = gevent.spawn(fws, environ, None)
+    client = FrameProtocol(client=True, extensions=[])
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += client_end.recv(4096)
+    assert head.startswith(b"HTTP/1.1 101")
+    assert b"sec-websocket-extensions" not in head.lower()
+    client_end.sendall(client.send_data("2probe", fin=True))
+    deadline = time.monotonic() + 5
+    while not received and time.monotonic() < deadline:
+        gevent.sleep(0.01)
+    assert received == ["2probe"]
+    assert fws.offer(frame("3probe"))
+    fws.close()  # the client will never answer the close frame
+    connection.join(timeout=5)
+    assert connection.ready() and received == ["2probe", None]
+    data = b""
+    while chunk := client_end.recv(4096):
+        data += chunk
+    client.receive_bytes(data)
+    assert [(f.opcode, f.payload) for f in client.received_frames()] == [
+        (Opcode.TEXT, "3probe"), (Opcode.CLOSE, (1000, ""))]
+    server_end.close()
+    client_end.close()
+
+
+class _Input:
+    """gevent's ``wsgi.input`` as simple-websocket finds the socket in it."""
+
+    def __init__(self, sock: Any) -> None:
+        self.raw = type("Raw", (), {"_sock": sock})()
+
+
 # ------------------------------------------------------------ a real server
 
 
