@@ -13,6 +13,10 @@ prepared ahead (at issue for the next few of a queue, then topped up after
 each call).  Target p95 <= 300 ms.  Cold (informative): a ticket
 called the moment it was issued, before its audio could be prepared: the
 announcement hook queues it as urgent and the audio route makes it on demand.
+
+Also printed: the CPU the speech worker process spent per sentence it
+prepared ahead (synthesis and joining; it runs below the server's priority),
+the cost that competes with ticket requests on a small machine.
 """
 
 from __future__ import annotations
@@ -81,6 +85,32 @@ def run_calls(server: LiveServer, tokens: dict[str, str], displays: Displays, pl
     }
 
 
+def speech_worker(server: LiveServer, timeout: float = 20.0) -> Any:
+    """The server's speech worker process (started by the server's warm-up), or None."""
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for child in psutil.Process(server.proc.pid).children():
+            try:
+                if "antre.announce" in " ".join(child.cmdline()):
+                    return child
+            except psutil.Error:
+                continue
+        time.sleep(0.1)
+    return None
+
+
+def cpu_seconds(proc: Any) -> float:
+    times = proc.cpu_times()
+    return times.user + times.system
+
+
+def sentences(audio_dir: Path) -> int:
+    """Prepared sentences (64-hex names; not the chime)."""
+    return sum(1 for p in audio_dir.glob("*.wav") if len(p.stem) == 64)
+
+
 def show(title: str, r: dict[str, Any], target: float | None) -> None:
     print(f"\n{title}")
     print(f"  calls {r['calls']}, audio fetches {r['fetches']} (failed {r['failed']}), WAV {r['mean_kb']:.0f} KB")
@@ -110,13 +140,21 @@ def main() -> None:
         services = {s["code"]: s["id"] for s in server.api("GET", "/api/v1/services", tokens["kiosk"]).json()}
         codes = list(SINGLE_COUNTER)
         plan = [(codes[i % len(codes)], SINGLE_COUNTER[codes[i % len(codes)]]) for i in range(args.calls)]
+        audio_dir = server.data_dir / "audio"
+        worker = speech_worker(server)
+        wait_audio_idle(audio_dir, quiet_s=1.0)  # the warm-up's chime
+        worker_cpu, made_before = (cpu_seconds(worker) if worker else 0.0), sentences(audio_dir)
         started = time.monotonic()
         for code, _counter in plan:
             server.api("POST", "/api/v1/tickets", tokens["kiosk"], json={"service_id": services[code]}) \
                 .raise_for_status()
-        prepared = wait_audio_idle(server.data_dir / "audio")
+        prepared = wait_audio_idle(audio_dir)
         print(f"server {server.url}; {args.calls} tickets issued, {prepared} audio files ready after "
               f"{time.monotonic() - started:.1f} s ({psutil.cpu_count()} CPUs, load {psutil.getloadavg()[0]:.1f})")
+        made = sentences(audio_dir) - made_before
+        if worker is not None and made:
+            print(f"  speech worker: {(cpu_seconds(worker) - worker_cpu) / made * 1000:.1f} ms of CPU per sentence "
+                  f"prepared ahead ({made} sentences, nice {worker.nice()})")
         displays = Displays(server.url, tokens["display"], args.displays, args.procs, fetch_audio=True)
         time.sleep(1.0)
         show(f"Warm: audio prepared ahead ({displays.connected} displays)",
