@@ -83,7 +83,7 @@ class AnnouncementAudio:
     def library(self, lang: str) -> ClipLibrary:
         with self._guard:
             if lang not in self._libraries:
-                self._libraries[lang] = ClipLibrary(self.sounds_dir, lang)
+                self._libraries[lang] = ClipLibrary(self.sounds_dir, lang, self.cache_dir / PARTS_DIR)
             return self._libraries[lang]
 
     def build(self, ticket_number: str, counter_name: str) -> Announcement:

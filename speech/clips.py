@@ -16,13 +16,18 @@ prosody a synthesizer can give).
 
 :func:`assemble` brings every piece to 22050 Hz mono, trims its silences,
 levels its peak, fades its edges (no click at a join) and joins the pieces
-with a fixed short gap, a longer one at commas, after the chime.
+with a fixed short gap, a longer one at commas, after the chime.  A clip is
+prepared so once per version of its file: kept in memory, and with a
+``store_dir`` also on disk, so a restarted worker does not resample a 48 kHz
+recording again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +45,8 @@ SPEECH_LEVEL = 0.7  # peak of every speech piece, of full scale
 CHIME_LEVEL = 0.5
 CHIME_FILE = "chime.wav"
 SE_WORDS = {"sepuluh": "puluh", "sebelas": "belas", "seratus": "ratus", "seribu": "ribu"}
+#: changes whenever :func:`prepare_piece` would make different samples from the same clip
+PIECE_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -54,11 +61,17 @@ class Segment:
 
 
 class ClipLibrary:
-    """The clips of one language in ``sounds_dir/<lang>/``."""
+    """The clips of one language in ``sounds_dir/<lang>/``.
 
-    def __init__(self, sounds_dir: Path, lang: str) -> None:
+    ``store_dir``: where prepared clips are kept (canonical WAVs named by the
+    clip's path, size, time and level), so that a clip is resampled and
+    levelled once per version, not once per process.
+    """
+
+    def __init__(self, sounds_dir: Path, lang: str, store_dir: Path | None = None) -> None:
         self.sounds_dir = Path(sounds_dir)
         self.lang = lang
+        self.store_dir = None if store_dir is None else Path(store_dir)
         self.dir = self.sounds_dir / lang
         self._memo: dict[tuple[str, int, int, float], audio.Audio] = {}
         self._readable_memo: dict[tuple[str, int, int], bool] = {}
@@ -185,12 +198,39 @@ class ClipLibrary:
             hit = self._memo.get(memo_key)
         if hit is not None:
             return hit.copy()
-        piece = prepare_piece(audio.read_wav(path), level)
+        piece = self._stored_piece(path, st.st_size, st.st_mtime_ns, level)
         with self._memo_lock:
             if len(self._memo) > 512:
                 self._memo.clear()
             self._memo[memo_key] = piece
         return piece.copy()
+
+
+    def _stored_piece(self, path: Path, size: int, mtime_ns: int, level: float) -> audio.Audio:
+        """The prepared clip from ``store_dir`` if it was prepared before, else prepared (and stored) now."""
+        if self.store_dir is None:
+            return prepare_piece(audio.read_wav(path), level)
+        name = hashlib.sha256(f"{PIECE_VERSION}|{Path(path).resolve()}|{size}|{mtime_ns}|{level!r}".encode())
+        stored = self.store_dir / f"clip-{name.hexdigest()[:40]}.wav"
+        try:
+            kept = audio.read_wav(stored, canonical=False)
+        except (OSError, audio.WavError):
+            pass  # not prepared yet (or unreadable: made again below)
+        else:
+            if kept.samples and kept.rate == audio.CANONICAL_RATE:
+                return kept
+        piece = prepare_piece(audio.read_wav(path), level)
+        tmp = stored.with_name(f".{uuid.uuid4().hex}.tmp.wav")
+        try:
+            audio.write_wav(tmp, piece)
+            with open(tmp, "rb") as fh:  # whole on disk before it has its name, even across a power cut
+                os.fsync(fh.fileno())
+            os.replace(tmp, stored)
+        except OSError as exc:
+            log.warning("cannot keep the prepared clip %s: %s", path, exc)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return piece
 
 
 def _synth_segment(tokens: list[Token]) -> Segment:

@@ -216,3 +216,30 @@ def test_unusable_clips_fall_back_to_synthesis(recorded: Path, tmp_path: Path) -
     sound = audio.read_wav(path)
     assert sound.duration > 1.45 + 2.0  # the built-in chime, then the sentence
     assert audio.rms(sound) > 0.05
+
+
+def test_a_clip_is_prepared_once_per_version_also_across_processes(recorded: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    sounds = _copy(recorded, tmp_path)
+    store = tmp_path / "prepared"
+    store.mkdir()
+    clip = sounds / "id" / "dua.wav"  # 44.1 kHz stereo: resampled when prepared
+    assert audio.read_wav_info(clip).rate == 44100
+    first = ClipLibrary(sounds, "id", store).load(clip)
+    assert first.rate == 22050 and audio.peak(first) == pytest.approx(clips.SPEECH_LEVEL, abs=0.01)
+    assert len(list(store.glob("clip-*.wav"))) == 1
+    # A new library, as in a restarted worker: read back, not prepared again, the very same samples.
+    prepared: list[Path] = []
+    real = clips.prepare_piece
+    monkeypatch.setattr(clips, "prepare_piece", lambda sound, level=clips.SPEECH_LEVEL: (prepared.append(sound),
+                                                                                         real(sound, level))[1])
+    again = ClipLibrary(sounds, "id", store).load(clip)
+    assert prepared == [] and again.samples == first.samples
+    # A lost or broken stored file is made again; a re-recorded clip is a new version.
+    for kept in store.glob("clip-*.wav"):
+        kept.write_bytes(b"RIFF")
+    assert ClipLibrary(sounds, "id", store).load(clip).samples == first.samples and len(prepared) == 1
+    audio.write_wav(clip, audio.tone(500, 0.3))
+    rerecorded = ClipLibrary(sounds, "id", store).load(clip)
+    assert len(prepared) == 2 and rerecorded.duration < 0.4
+    assert len(list(store.glob("clip-*.wav"))) == 2
