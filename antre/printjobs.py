@@ -630,7 +630,8 @@ class DurableSentIds:
 
     ``add`` commits ``sent_at`` before it returns, and the worker calls it just
     before the bytes are written: after a crash the job is known as sent.
-    Job ids are the spool's ids as strings.
+    Job ids are the spool's ids as strings.  (The server's kiosk printing needs
+    no such commit of its own: it claims jobs with ``send=True``.)
     """
 
     def __init__(self, spool: PrintSpool) -> None:
