@@ -43,6 +43,8 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from printing.status import (
+    DLE_EOT_PAPER,
+    DLE_EOT_PRINTER,
     PrinterError,
     PrinterOffline,
     PrinterStatus,
@@ -382,10 +384,20 @@ class TcpPrinter(Printer):
         except PrinterOffline:
             return PrinterStatus.OFFLINE
 
+        asked_ahead: list[bytes] = []
+
         def transact(cmd: bytes, left: float) -> bytes:
+            # The paper sensor is asked together with the printer's state: one round trip
+            # over the LAN instead of two (real-time queries are answered in the order asked).
             try:
                 sock.settimeout(max(0.001, left))
-                sock.sendall(cmd)
+                if asked_ahead and asked_ahead[0] == cmd:
+                    asked_ahead.pop(0)
+                elif cmd == DLE_EOT_PRINTER:
+                    sock.sendall(DLE_EOT_PRINTER + DLE_EOT_PAPER)
+                    asked_ahead.append(DLE_EOT_PAPER)
+                else:
+                    sock.sendall(cmd)
                 return sock.recv(1)
             except TimeoutError:
                 raise PrinterTimeout(

@@ -53,6 +53,7 @@ class FakeNetworkPrinter:
         self.port = 0
         self.idle_timeout = idle_timeout
         self.connections = 0
+        self.reads = 0  # chunks received: a status query answered in one round trip is one read
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
         self._retired: list[socket.socket] = []
@@ -200,6 +201,7 @@ class FakeNetworkPrinter:
                     return
                 if not chunk:
                     return
+                self.reads += 1
                 last = time.monotonic()
                 try:
                     self.printer.write(chunk)

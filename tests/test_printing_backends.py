@@ -196,6 +196,16 @@ def test_tcp_print_and_status(lan: FakeNetworkPrinter) -> None:
     assert printer.status() is S.OK
 
 
+def test_tcp_status_asks_printer_and_paper_in_one_round_trip(lan: FakeNetworkPrinter) -> None:
+    printer = open_printer(lan.uri, timeout=2)
+    lan.inject("paper_low")
+    assert printer.status() is S.PAPER_LOW  # the paper sensor's answer is read, in order
+    deadline = time.monotonic() + 2
+    while lan.connections < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert lan.connections == 1 and lan.reads == 1
+
+
 @pytest.mark.parametrize(
     ("fault", "expected"),
     [("paper_out", S.PAPER_OUT), ("paper_low", S.PAPER_LOW), ("offline", S.OFFLINE), ("hang_up", S.UNKNOWN)],
