@@ -230,6 +230,7 @@ class _Preparer:
         self._running = False
         self.done = 0
         self.dropped = 0
+        self._finished: Any = None  # set (and replaced) whenever a sentence is done: wakes ready_path
 
     def add(self, announcement: Announcement, priority: int) -> str:
         key = self._key_for(announcement)
@@ -283,7 +284,19 @@ class _Preparer:
                 self.done += 1
             except Exception:  # noqa: BLE001 - one bad sentence must not stop the others
                 log.exception("could not prepare call audio for %r", announcement.text)
+            finally:
+                with self._lock:
+                    finished, self._finished = self._finished, None
+                if finished is not None:
+                    finished.set()
         return made
+
+    def finished_event(self) -> Any:
+        """An event set when the next sentence is done (take it BEFORE looking whether yours is ready)."""
+        with self._lock:
+            if self._finished is None:
+                self._finished = _new_event()
+            return self._finished
 
     @property
     def running(self) -> bool:
@@ -301,13 +314,7 @@ class _Preparer:
             event.set()
 
     def _loop(self) -> None:
-        from antre.blocking import gevent_active
-
-        if gevent_active():
-            from gevent.event import Event
-        else:
-            from threading import Event
-        self._wakeup = Event()
+        self._wakeup = _new_event()
         while True:
             try:
                 self.run_pending()
@@ -316,6 +323,15 @@ class _Preparer:
                 sleep(1.0)
             self._wakeup.wait(5.0)
             self._wakeup.clear()
+
+
+def _new_event() -> Any:
+    """A gevent Event under gevent (greenlets wait on it cooperatively), else a threading one."""
+    if gevent_active():
+        from gevent.event import Event
+
+        return Event()
+    return threading.Event()
 
 
 class Announcer:
@@ -440,11 +456,16 @@ class Announcer:
             return audio.prepare(announcement)
         self.preparer.add(announcement, URGENT)
         deadline = time.monotonic() + timeout
-        while not audio.is_ready(key):
-            if time.monotonic() > deadline:
+        while True:
+            finished = self.preparer.finished_event()
+            if audio.is_ready(key):
+                return audio.path_for(key)
+            left = deadline - time.monotonic()
+            if left <= 0:
                 raise TimeoutError(f"no audio for {announcement.text!r} in {timeout} s")
-            sleep(0.02)
-        return audio.path_for(key)
+            # Woken as soon as the preparer finishes a sentence; the timeout also sees a file that
+            # another process made.
+            finished.wait(min(0.05, left))
 
     def audio_url(self, key: str, ticket_id: int | None = None) -> str:
         url = f"{self.public_url}{AUDIO_ROUTE}{key}.wav"

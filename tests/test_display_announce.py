@@ -332,3 +332,22 @@ def test_the_speech_worker_runs_below_the_server(tmp_path: Path) -> None:
     finally:
         proc.stdin.close()
         proc.wait(10)
+
+
+def test_a_waiter_is_woken_when_a_sentence_is_done(demo_store: Store, queue: Queue, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    announcer = make_announcer(demo_store, queue, tmp_path)
+    preparer = announcer.preparer
+    finished = preparer.finished_event()
+    assert preparer.finished_event() is finished  # one event for everyone waiting now
+    preparer.add(announcer.announcement("A001", "Loket 1"), announce.URGENT)
+    assert not finished.is_set()
+    assert preparer.run_pending() == 1
+    assert finished.is_set()
+    later = preparer.finished_event()
+    assert later is not finished and not later.is_set()
+    # A sentence that fails wakes the waiters too (they then see it is not ready and wait on, or time out).
+    monkeypatch.setattr(preparer, "_prepare", lambda a: 1 / 0)
+    preparer.add(announcer.announcement("A002", "Loket 1"), announce.URGENT)
+    preparer.run_pending()
+    assert later.is_set()

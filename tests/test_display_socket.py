@@ -160,8 +160,17 @@ def test_audio_is_prepared_when_the_ticket_is_issued(server: LiveServer, tokens:
     def sentences() -> set[str]:
         return {p.name for p in audio_dir.glob("*.wav") if len(p.stem) == 64}
 
+    def settled() -> set[str]:
+        """The prepared sentences once none has appeared for 0.3 s (what earlier tests queued is made)."""
+        last, since = sentences(), time.monotonic()
+        while time.monotonic() - since < 0.3:
+            time.sleep(0.05)
+            if (now := sentences()) != last:
+                last, since = now, time.monotonic()
+        return last
+
     screen = screens()
-    before = sentences()
+    before = settled()
     issue(server, tokens, "AE")  # Pendaftaran Haji: only Loket 21 serves it
     deadline = time.monotonic() + 20
     while not sentences() - before and time.monotonic() < deadline:
