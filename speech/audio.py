@@ -320,6 +320,7 @@ _FIELD = 4  # bytes per field
 _FRAC = 16  # fixed-point fraction bits of a gain factor: field = round(s * factor) + 32768 in bits 16..31
 _FLIP = bytes(b ^ 0x80 for b in range(256))  # a sample's high byte: two's complement <-> offset binary
 _ONE_FIELD = b"\x01" + bytes(_FIELD - 1)
+_BLOCK = 1 << 16  # samples per block of whole-buffer work (256 KB of fields)
 
 
 def _le_bytes(samples: array) -> bytes:
@@ -357,22 +358,29 @@ def _scale_fast(samples: array, factor: float, hi: int, lo: int) -> array | None
     """``round(s * factor)`` of every sample at C speed, or None when a result would clip.
 
     ``hi``/``lo`` are the largest and smallest sample (or bounds of them).
-    The factor is used to 1/65536 (a gain within 0.002 % of the one asked);
-    halves round up.
+    The factor is used to 1/65536 (for the usual factors, 0.3 to 3, within
+    0.003 % of the one asked); halves round up.  Works through blocks of
+    :data:`_BLOCK` samples, so a long clip needs no more memory than a short one.
     """
     k = round(factor * (1 << _FRAC))
     half = 1 << (_FRAC - 1)
     limit = 32768 << _FRAC
     if k < 0 or hi * k + half >= limit or lo * k + half < -limit:
         return None
-    n = len(samples)
     pcm = _le_bytes(samples)
     # (s + 32768) * k + bias = s * k + 32768 * 2**16 + 2**15: in [0, 2**32) when nothing clips,
     # and its bits 16..31 are round(s * factor) + 32768.
     bias = limit - 32768 * k + half
-    ones = int.from_bytes(_ONE_FIELD * n, "little")
-    value = _to_fields(pcm[0::2], pcm[1::2], n) * k + bias * ones
-    return _from_le(_from_fields(value, n, _FRAC // 8))
+    offsets: dict[int, int] = {}  # block length -> bias in every field
+    out = bytearray()
+    for start in range(0, len(pcm), 2 * _BLOCK):
+        block = pcm[start : start + 2 * _BLOCK]
+        n = len(block) // 2
+        if n not in offsets:
+            offsets[n] = bias * int.from_bytes(_ONE_FIELD * n, "little")
+        value = _to_fields(block[0::2], block[1::2], n) * k + offsets[n]
+        out += _from_fields(value, n, _FRAC // 8)
+    return _from_le(out)
 
 
 def extremes(audio: Audio) -> tuple[int, int]:

@@ -246,6 +246,13 @@ def test_gain_matches_the_per_sample_definition(factor: float) -> None:
     assert max(abs(a - b) for a, b in zip(got.samples, expected, strict=True)) <= 1  # halves round up here
 
 
+def test_gain_across_blocks_matches_the_definition() -> None:
+    sound = _speechlike(3.2, seed=9)  # 70,560 samples: a full block of the whole-buffer work and a partial one
+    assert len(sound) > audio._BLOCK
+    got = audio.gain(sound, 1.3)
+    assert max(abs(a - b) for a, b in zip(got.samples, _gain_reference(sound.samples, 1.3), strict=True)) <= 1
+
+
 def test_gain_clips_and_negates_like_the_definition() -> None:
     sound = _speechlike(0.3, seed=7, level=0.9)
     for factor in (3.0, -1.0, -0.5):  # clips; negative: the plain path
