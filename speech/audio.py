@@ -218,12 +218,17 @@ def _pcm16_le(raw: bytes, width: int) -> bytes:
 
 def _average_stereo_le(pcm: bytes) -> bytes:
     """Interleaved 16-bit LE stereo to mono: ``floor((left + right) / 2)`` per frame."""
-    frames = len(pcm) // 4
-    left = _to_fields(pcm[0 : frames * 4 : 4], pcm[1 : frames * 4 : 4], frames)
-    right = _to_fields(pcm[2 : frames * 4 : 4], pcm[3 : frames * 4 : 4], frames)
-    # (l + 32768) + (r + 32768) >> 1 is floor((l + r) / 2) + 32768 in every field's low 16 bits
-    # (the shift moves the neighbour field's lowest bit into this field's bit 31, never read).
-    return _from_fields((left + right) >> 1, frames, 0)
+    out = bytearray()
+    usable = len(pcm) - len(pcm) % 4
+    for start in range(0, usable, 4 * _BLOCK):
+        block = pcm[start : min(usable, start + 4 * _BLOCK)]
+        frames = len(block) // 4
+        left = _to_fields(block[0::4], block[1::4], frames)
+        right = _to_fields(block[2::4], block[3::4], frames)
+        # (l + 32768) + (r + 32768) >> 1 is floor((l + r) / 2) + 32768 in every field's low 16 bits (the
+        # shift moves the neighbour field's lowest bit into this field's bit 31, never read).
+        out += _from_fields((left + right) >> 1, frames, 0)
+    return bytes(out)
 
 
 def read_wav(path: Path, *, canonical: bool = True) -> Audio:

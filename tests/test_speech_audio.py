@@ -305,8 +305,9 @@ def test_integer_formats_by_slicing_match_the_definitions(tmp_path: Path) -> Non
     import random
 
     rng = random.Random(11)
-    left = [rng.randint(-32768, 32767) for _ in range(3001)] + [-1, 1, -32768, 32767]
-    right = [rng.randint(-32768, 32767) for _ in range(3001)] + [0, 0, -32768, 32767]
+    frames = audio._BLOCK + 3001  # a full block of the whole-buffer work and a partial one
+    left = [rng.randint(-32768, 32767) for _ in range(frames)] + [-1, 1, -32768, 32767]
+    right = [rng.randint(-32768, 32767) for _ in range(frames)] + [0, 0, -32768, 32767]
     inter = array("h", [x for pair in zip(left, right, strict=True) for x in pair]).tobytes()
     path = tmp_path / "stereo.wav"
     path.write_bytes(_riff(1, 2, 22050, 16, inter))
