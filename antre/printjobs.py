@@ -478,13 +478,14 @@ class PrintSpool:
                     change.will_retry = True
                 else:
                     state, next_at, finished = "failed", None, now
-            db.conn.execute(
+            updated = db.conn.execute(
                 "UPDATE print_jobs SET state = ?, attempts = ?, last_outcome = ?, last_status = ?, last_detail = ?, "
                 "updated_at = ?, next_attempt_at = ?, finished_at = ?, claimed_by = NULL, "
-                "sent_at = CASE WHEN ? THEN NULL WHEN sent_at IS NULL AND ? THEN ? ELSE sent_at END WHERE id = ?",
+                "sent_at = CASE WHEN ? THEN NULL WHEN sent_at IS NULL AND ? THEN ? ELSE sent_at END WHERE id = ? "
+                "RETURNING *",
                 (state, attempts, outcome, status, detail, now, next_at, finished, int(withdraw), int(bool(sent)), now,
                  job_id),
-            )
+            ).fetchone()
             if outcome != "printed":
                 self.store.append_audit(
                     db, actor=actor, action="printer.alert", device=row["kiosk_name"] or None,
@@ -495,7 +496,7 @@ class PrintSpool:
                         "sent": was_sent, "next_state": state,
                     },
                 )
-            change.job = _job(self._row(db, job_id))
+            change.job = _job(updated)
             return change
 
         return self.store.run_write(op)

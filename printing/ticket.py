@@ -260,14 +260,25 @@ def _profile(paper: PaperSpec, code_page: str) -> Profile:
     return profile
 
 
+#: QR version by the (mode, length) of each data segment: all the version depends on
+_QR_VERSIONS: dict[tuple[tuple[int, int], ...], int] = {}
+
+
 def _qr_module_size(payload: bytes, paper: PaperSpec) -> int:
     """Largest module size (dots) at which the QR code and its quiet zone fit the paper."""
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
     qr.add_data(payload)
-    try:
-        version = qr.best_fit()  # the version only; make() would also draw and mask it
-    except (DataOverflowError, ValueError) as exc:  # qrcode 8.2: "Invalid version (was 41...)"
-        raise ValueError(f"track_url is too long for a QR code ({len(payload)} bytes)") from exc
+    # Every ticket's tracking URL has the same shape, so its version is looked up, not refitted
+    # bit by bit (a quarter of a ticket's rendering time).
+    segments = tuple((data.mode, len(data)) for data in qr.data_list)
+    version = _QR_VERSIONS.get(segments)
+    if version is None:
+        try:
+            version = qr.best_fit()  # the version only; make() would also draw and mask it
+        except (DataOverflowError, ValueError) as exc:  # qrcode 8.2: "Invalid version (was 41...)"
+            raise ValueError(f"track_url is too long for a QR code ({len(payload)} bytes)") from exc
+        if len(_QR_VERSIONS) < 1024:
+            _QR_VERSIONS[segments] = version
     modules = 17 + 4 * version + 8  # symbol, plus a 4-module quiet zone on each side
     return max(1, min(paper.qr_max_module, paper.dots // modules))
 

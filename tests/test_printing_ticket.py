@@ -311,3 +311,20 @@ def test_any_ticket_renders_and_decodes(
     big = [line for line in d.lines if line.width > 1 and line.text == shown]
     assert big or len(shown) * 2 > COLUMNS[paper_mm]
     assert (d.find(" PRIORITAS ") or d.find(" PRIORITY ")) is not None if priority else True
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(["http://antre.local/t/", "http://10.0.0.5:5000/t/", "HTTP://A/T/"]),
+       st.text(alphabet="0123456789ABCDEFabcdef-_", min_size=0, max_size=120))
+def test_the_qr_size_looked_up_is_the_size_fitted(prefix: str, token: str) -> None:
+    """The QR version is cached by the shape of the data (mode and length of each segment)."""
+    import qrcode
+
+    from printing.ticket import PAPER, _qr_module_size
+
+    payload = (prefix + token).encode()
+    for paper in PAPER.values():
+        qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
+        qr.add_data(payload)
+        fitted = max(1, min(paper.qr_max_module, paper.dots // (17 + 4 * qr.best_fit() + 8)))
+        assert _qr_module_size(payload, paper) == fitted
