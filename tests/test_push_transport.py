@@ -135,6 +135,34 @@ def test_the_connection_greenlet_reads_and_our_close_ends_it_even_if_the_client_
     client_end.close()
 
 
+def test_pings_come_from_a_timer():
+    import gevent
+    from engineio import packet
+
+    from web.push_transport import ping_later
+
+    sent: list[tuple[str, int]] = []
+
+    class Server:
+        ping_interval = 0.05
+
+    class Conn:
+        sid, server, last_ping, closing, closed = "abc", Server(), None, False, False
+
+        def send(self, pkt: Any) -> None:  # the queue: engine.io's writer must see every ping
+            sent.append((self.sid, pkt.packet_type))
+
+    conn = Conn()
+    ping_later(conn)
+    assert sent == []
+    gevent.sleep(0.2)
+    assert sent == [("abc", packet.PING)] and conn.last_ping is not None
+    ping_later(conn)
+    conn.closed = True  # gone before its next ping: nothing is sent
+    gevent.sleep(0.2)
+    assert sent == [("abc", packet.PING)]
+
+
 class _Input:
     """gevent's ``wsgi.input`` as simple-websocket finds the socket in it."""
 
@@ -270,3 +298,67 @@ def test_calls_reach_websocket_and_upgraded_polling_clients_in_order(server):
         for sio in clients:
             sio.disconnect()
 
+
+
+PING_APP = '''
+import sys
+from gevent import monkey
+monkey.patch_all()
+sys.path.insert(0, sys.argv[2])
+import socketio
+from gevent import pywsgi, spawn, sleep
+from web.push_transport import install
+
+sio = socketio.Server(async_mode="gevent", ping_interval=0.2, ping_timeout=0.2)
+install(sio.eio)
+
+
+def tick():
+    n = 0
+    while True:
+        sleep(0.1)
+        n += 1
+        sio.emit("tick", n)
+
+
+spawn(tick)
+server = pywsgi.WSGIServer(("127.0.0.1", 0), socketio.WSGIApp(sio), log=None)
+server.start()
+print(server.server_port, flush=True)
+server.serve_forever()
+'''
+
+
+def test_connections_outlive_many_ping_cycles_while_every_event_is_written_directly(tmp_path):
+    """engine.io's writer ends a connection whose queue stayed empty for ping interval + timeout:
+    with every event written directly, only the pings (through the queue) keep it open.  A real
+    gevent server with a 0.2 s ping interval, three clients, seven ping cycles."""
+    import subprocess
+    import sys
+
+    import socketio
+
+    from tests.support.live import ROOT
+
+    script = tmp_path / "ping_app.py"
+    script.write_text(PING_APP)
+    proc = subprocess.Popen([sys.executable, str(script), "x", str(ROOT)], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(proc.stdout.readline())
+        clients, ticks = [], []
+        for transports in (["websocket"], ["polling", "websocket"], ["websocket"]):
+            got: list[int] = []
+            sio = socketio.Client(reconnection=False)
+            sio.on("tick", got.append)
+            sio.connect(f"http://127.0.0.1:{port}", transports=transports, wait_timeout=10)
+            clients.append(sio)
+            ticks.append(got)
+        time.sleep(3)  # seven ping cycles of 0.4 s
+        assert [sio.connected for sio in clients] == [True] * 3
+        for got in ticks:
+            assert len(got) > 20 and got == list(range(got[0], got[0] + len(got)))  # all, in order
+        for sio in clients:
+            sio.disconnect()
+    finally:
+        proc.kill()
+        proc.wait(5)

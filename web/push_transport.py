@@ -23,13 +23,17 @@ engine.io's protocol, queues and bookkeeping and changes only the last step:
     its own: one greenlet (about 8 KB) less per display.
   - closing from our side also stops the reading, so that a display that
     vanished (a TV unplugged) leaves no greenlet waiting for it.
+  - engine.io's ping (every 20 s) is on a timer, not on a greenlet that
+    sleeps in between: one greenlet less again.
 
 * :func:`install` wraps the engine.io server's ``send_packet``: a packet for a
   websocket that has nothing queued and nothing being written is written at
   once from the sending greenlet, with one non-blocking ``write``.  Anything
   else (polling clients, an upgrade in progress, a socket with packets still
   queued or being written, a full socket buffer) takes engine.io's queue as
-  before, so that the order of a socket's packets never changes.  A write that
+  before, so that the order of a socket's packets never changes.  Pings
+  always take the queue: engine.io's writer closes a connection whose queue
+  stayed empty for the ping interval and timeout.  A write that
   only partly fits finishes in a greenlet that holds the connection's lock,
   and the socket's next packets wait behind it.
 """
@@ -40,6 +44,7 @@ import logging
 import os
 import socket
 import struct
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -50,6 +55,8 @@ log = logging.getLogger("antre.push")
 #: the engine.io sid -> its open websocket (this process)
 _open: dict[str, FastWebSocket] = {}
 _last: tuple[Any, bytes] | None = None
+#: seconds a closing websocket waits for the client's half of the closing handshake
+CLOSE_WAIT = 2.0
 
 
 def frame(message: str | bytes) -> bytes:
@@ -155,6 +162,7 @@ class FastWebSocket(_websocket_base()):  # type: ignore[misc]
         ws = self.ws
         while not ws.input_buffer:
             if not ws.connected:
+                self._drain()
                 return None
             try:
                 data = ws.sock.recv(ws.receive_bytes)
@@ -162,11 +170,40 @@ class FastWebSocket(_websocket_base()):  # type: ignore[misc]
                 data = b""
             if not data:
                 ws.connected = False
+                self._drain()
                 return None
             ws.ws.receive_data(data)
             with self.lock:  # may answer (a pong, the close handshake): never inside another frame
                 ws.connected = ws._handle_events()
         return ws.input_buffer.pop(0)
+
+    def _drain(self) -> None:
+        """The websocket is over: finish the closing handshake (read the client's close frame, dropping
+        anything before it; 2 s at most), then hang up, as the server should (RFC 6455 7.1.1).  The web
+        server reads this connection again afterwards: it must find the end, not frames to take for a
+        request."""
+        import gevent
+        from wsproto.connection import ConnectionState
+        from wsproto.utilities import ProtocolError
+
+        conn, sock = self.ws.ws, self.ws.sock
+        try:
+            with gevent.Timeout(CLOSE_WAIT, False):
+                while conn.state is not ConnectionState.CLOSED:
+                    data = sock.recv(4096)
+                    if not data:
+                        break
+                    conn.receive_data(data)
+                    for _event in conn.events():
+                        pass
+            # Clients often send a last frame as they go (python-socketio answers our close frame
+            # although it sent its own): take it now rather than leave it to the web server.
+            with gevent.Timeout(0.2, False):
+                while sock.recv(4096):
+                    pass
+        except (OSError, ProtocolError):
+            pass
+        _hang_up(sock)
 
     def send(self, message: str | bytes) -> None:
         """engine.io's writer: the whole frame, after any write still in progress."""
@@ -202,20 +239,59 @@ class FastWebSocket(_websocket_base()):  # type: ignore[misc]
             self.lock.release()
 
     def close(self) -> None:
-        """Our side ends the connection: the close frame (after the frame being written, if any), then
-        no more reading, so that the greenlet waiting in :meth:`wait` ends even if the client is gone."""
+        """Our side ends the connection: the close frame (after the frame being written, if any).  The
+        greenlet waiting in :meth:`wait` then reads the client's answer; if the client is gone (a TV
+        unplugged) the connection is hung up after 2 s, so that nothing stays waiting for it."""
         if not self.ws.connected:
             return
         if self.lock.acquire(timeout=1.0):
             try:
                 super().close()
+            except OSError:
+                pass
             finally:
                 self.lock.release()
         self.ws.connected = False
-        try:
-            self.ws.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        import gevent
+
+        timer = gevent.get_hub().loop.timer(CLOSE_WAIT, ref=False)
+        timer.start(_hang_up, self.ws.sock, timer)
+
+
+def _hang_up(sock: Any, timer: Any = None) -> None:
+    if timer is not None:
+        timer.close()
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
+
+
+def ping_later(conn: Any) -> None:
+    """What engine.io's ``Socket._send_ping`` does (after the connection and each pong), on a timer
+    instead of in a greenlet that sleeps through the ping interval: one greenlet (about 8 KB) less
+    per display."""
+    import gevent
+
+    timer = gevent.get_hub().loop.timer(conn.server.ping_interval, ref=False)
+    timer.start(_ping_due, conn, timer)
+
+
+def _ping_due(conn: Any, timer: Any) -> None:
+    import gevent
+
+    timer.close()
+    gevent.spawn_raw(_ping, conn)  # not in the hub: sending may take the queue
+
+
+def _ping(conn: Any) -> None:
+    from engineio import packet
+
+    if not conn.closing and not conn.closed:
+        conn.last_ping = time.time()
+        # Through the socket's queue, as engine.io does, never written directly: engine.io's writer
+        # greenlet ends the connection when its queue stays empty for ping interval + timeout (40 s).
+        conn.send(packet.Packet(packet.PING))
 
 
 def install(eio: Any) -> None:
@@ -239,6 +315,18 @@ def install(eio: Any) -> None:
         queued_send(sid, pkt)
 
     eio.send_packet = send_packet
+
+    from engineio.socket import Socket
+
+    spawn_task = eio.start_background_task
+
+    def start_background_task(target: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if getattr(target, "__func__", None) is Socket._send_ping and not args and not kwargs:
+            ping_later(target.__self__)  # its only caller, schedule_ping, ignores what this returns
+            return None
+        return spawn_task(target, *args, **kwargs)
+
+    eio.start_background_task = start_background_task
     eio._antre_fast_writes = True
 
 
