@@ -234,9 +234,8 @@ def main() -> None:
             started = time.monotonic()
             displays = Displays(server.url, tokens["display"], clients, procs, kind=kind)
             connect_s = time.monotonic() - started
-            # Held right after connecting, each socket's writer still holds its last packet, the
-            # ~14 KB snapshot (python-engineio keeps it until the next one): about 14 MB for 1,000
-            # displays, released by the first broadcast ("after the calls").
+            # Read after --settle seconds connected, and again after the calls (memory the connection
+            # burst left behind is partly returned by then); the peak is sampled every 50 ms.
             time.sleep(args.settle)
             rss_peak = peak.stop()
             rss_held = proc.memory_info().rss / 2**20
