@@ -299,12 +299,16 @@ def install(eio: Any) -> None:
     if eio.async_mode != "gevent" or getattr(eio, "_antre_fast_writes", False):
         return
     eio._async = {**eio._async, "websocket": FastWebSocket}  # a copy: the driver's dict is shared
+    from gevent.monkey import get_original
+
     queued_send = eio.send_packet
     sockets = eio.sockets
+    thread_id = get_original("_thread", "get_ident")
+    loop_thread = thread_id()  # direct writes only from the event loop's thread, as the sockets' own
 
     def send_packet(sid: str, pkt: Any) -> None:
         ws = _open.get(sid)
-        if ws is not None:
+        if ws is not None and thread_id() == loop_thread:
             conn = sockets.get(sid)
             if conn is not None and conn.upgraded and not conn.upgrading and not conn.closing \
                     and not conn.closed and not conn.queue.qsize():
