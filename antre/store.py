@@ -187,15 +187,17 @@ class Store:
     def _lead(self, mine: _WriteItem) -> None:
         """Commit batches until ``mine`` is committed, then hand the lead on.
 
-        While writers are busy (recent batches held several), the leader
-        waits up to half a millisecond for the writers just answered to queue
-        again, so one fsync keeps serving a whole batch instead of batches of
-        one and many taking turns.
+        While writers are busy (one of the last 8 batches held three or more),
+        the leader waits up to half a millisecond for the writers just
+        answered to queue again, so one fsync keeps serving a whole batch
+        instead of batches of one and many taking turns.  Two writers meeting
+        by chance (a kiosk's ticket and the previous ticket's print result)
+        do not make the next lone writers wait.
         """
         try:
             while not mine.finished:
                 want = max(self._recent_batches)
-                if want > 1 and len(self._pending) < want:
+                if want > 2 and len(self._pending) < want:
                     deadline = time.perf_counter() + GATHER_SECONDS
                     while len(self._pending) < want and time.perf_counter() < deadline:
                         native_sleep(GATHER_SECONDS / 10)
