@@ -123,6 +123,34 @@ def test_a_call_shows_large_flashes_enters_the_history_and_is_played(browser: An
     page.context.close()
 
 
+def test_calls_show_within_the_fan_out_target(browser: Any, server: LiveServer, tokens: dict[str, str],
+                                            service_ids: dict[str, int]) -> None:
+    """From the moment "call next" is sent to the number drawn on the screen:
+    the median of seven calls is within the foundation's fan-out target (50 ms).
+
+    The median, not each call: one slow call on a loaded CI machine is not a
+    fault of the display; bench/fanout.py measures the p99 over 200 displays.
+    """
+    page = open_display(browser, server, tokens)
+    latencies = []
+    for _ in range(7):
+        r = server.api("POST", "/api/v1/tickets", tokens["kiosk"], json={"service_id": service_ids["A"]})
+        assert r.status_code == 201, r.text
+        before = len(page.evaluate("() => window.__antreCalls"))
+        sent = time.time()
+        r = server.api("POST", "/api/v1/counters/1/call-next", tokens["counter"])
+        assert r.status_code == 200, r.text
+        number = r.json()["number"]
+        page.wait_for_function("(n) => document.getElementById('now-number').textContent === n", arg=number)
+        calls = page.evaluate("() => window.__antreCalls")
+        assert len(calls) == before + 1 and calls[-1]["number"] == number
+        latencies.append(calls[-1]["shown_at"] / 1000 - sent)
+    latencies.sort()
+    assert latencies[3] <= 0.050, f"call -> shown, ms: {[round(x * 1000) for x in latencies]}"
+    assert latencies[-1] < 1.0
+    page.context.close()
+
+
 def test_three_quick_calls_are_announced_in_order_never_overlapping(browser: Any, server: LiveServer,
                                                                     tokens: dict[str, str],
                                                                     service_ids: dict[str, int]) -> None:
