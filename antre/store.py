@@ -22,6 +22,7 @@ import json
 import os
 import sqlite3
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -279,15 +280,17 @@ class Store:
         SQLite's automatic checkpoint runs inside the commit that crosses the
         threshold: that writer (and the kiosk waiting on it) pays for copying
         and syncing the whole WAL.  Here a real thread with its own connection
-        does it every CHECKPOINT_SECONDS; PASSIVE never blocks a writer.
+        does it every CHECKPOINT_SECONDS; PASSIVE never blocks a writer.  It
+        stops on :meth:`close`, or when the Store is garbage-collected.
         """
         with self._lock:
             if self._checkpointer is not None:
                 return
-            stop = native_lock()
-            stop.acquire()
-            self._checkpointer = stop
-        start_native_thread(_checkpoint_loop, str(self.path), stop)
+            self._checkpointer = checkpointer = _Checkpointer(native_lock(), native_lock())
+            checkpointer.stop.acquire()
+            checkpointer.running.acquire()
+        weakref.finalize(self, checkpointer.request_stop)
+        start_native_thread(_checkpoint_loop, str(self.path), checkpointer)
 
     def checkpoint(self) -> tuple[int, int, int]:
         """One PASSIVE checkpoint now: (busy, WAL frames, frames checkpointed)."""
@@ -296,14 +299,14 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
-            stop, self._checkpointer = self._checkpointer, None
+            checkpointer, self._checkpointer = self._checkpointer, None
             pool, self._pool = self._pool, []
             if self._writer_db is not None and self._leader.acquire(blocking=False):
                 pool.append(self._writer_db)
                 self._writer_db = None
                 self._leader.release()
-        if stop is not None:
-            stop.release()
+        if checkpointer is not None:
+            checkpointer.request_stop()
         for db in pool:
             db.close()
 
@@ -443,16 +446,39 @@ class Store:
             db.conn.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
 
 
-def _checkpoint_loop(path: str, stop: Any) -> None:
+@dataclass
+class _Checkpointer:
+    """The handles of one background checkpointer thread (native locks)."""
+
+    stop: Any  #: released to ask the thread to end
+    running: Any  #: held while the thread runs; released when it has ended
+
+    def request_stop(self) -> None:
+        with contextlib.suppress(RuntimeError):  # asked twice (close, then garbage collection)
+            self.stop.release()
+
+    def wait_stopped(self, timeout: float) -> bool:
+        """True once the thread has ended (for tests and orderly shut-down)."""
+        if self.running.acquire(timeout=timeout):
+            self.running.release()
+            return True
+        return False
+
+
+def _checkpoint_loop(path: str, checkpointer: _Checkpointer) -> None:
     """The background checkpointer of one :class:`Store` (ends on ``close``)."""
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
     try:
-        conn.execute("PRAGMA synchronous = FULL")
-        while not stop.acquire(timeout=CHECKPOINT_SECONDS):
-            with contextlib.suppress(sqlite3.Error):  # busy or gone: try again next round
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                               check_same_thread=False)
+        try:
+            conn.execute("PRAGMA synchronous = FULL")
+            while not checkpointer.stop.acquire(timeout=CHECKPOINT_SECONDS):
+                with contextlib.suppress(sqlite3.Error):  # busy or gone: try again next round
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        finally:
+            conn.close()
     finally:
-        conn.close()
+        checkpointer.running.release()
 
 
 @dataclass

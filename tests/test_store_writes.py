@@ -166,18 +166,23 @@ def test_the_checkpointer_moves_the_wal_into_the_database(kv: Store, tmp_path: P
 
 
 def test_close_stops_the_checkpointer(tmp_path: Path):
-    def checkpointers() -> int:
-        return sum(1 for t in threading.enumerate() if t.name == "antre-native")
-
-    before = checkpointers()
     s = Store(tmp_path / "d")
     s.run_write(lambda db: db.conn.execute("CREATE TABLE t (x)"))
-    assert checkpointers() == before + 1
+    checkpointer = s._checkpointer
+    assert checkpointer is not None and not checkpointer.wait_stopped(0.3)  # it runs
     s.close()
-    deadline = time.monotonic() + 5
-    while checkpointers() > before and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert checkpointers() == before
+    assert checkpointer.wait_stopped(5)
+
+
+def test_a_forgotten_store_does_not_leave_its_checkpointer_running(tmp_path: Path):
+    import gc
+
+    s = Store(tmp_path / "d")
+    s.run_write(lambda db: db.conn.execute("CREATE TABLE t (x)"))
+    checkpointer = s._checkpointer
+    del s
+    gc.collect()
+    assert checkpointer.wait_stopped(5)
 
 
 def test_the_leader_wakes_the_next_writer_when_it_steps_down(kv: Store):
