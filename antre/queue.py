@@ -146,10 +146,20 @@ class Queue:
         return f"{self.public_url}/t/{token}"
 
     @staticmethod
-    def _service(db: sqlite_utils.Database, service_id: Any) -> dict[str, Any]:
+    def _service(db: sqlite_utils.Database, service_id: Any, next_seq_day: str | None = None) -> dict[str, Any]:
+        """A service row (hours parsed); with ``next_seq_day`` also ``next_seq``,
+        the next number of that day (read in the same statement: issuing a
+        ticket is the hottest write of all)."""
         if not isinstance(service_id, int) or isinstance(service_id, bool):
             raise Invalid("invalid_service_id", "service_id harus bilangan bulat. (service_id must be an integer.)")
-        row = db.conn.execute("SELECT * FROM services WHERE id = ?", (service_id,)).fetchone()
+        if next_seq_day is None:
+            row = db.conn.execute("SELECT * FROM services WHERE id = ?", (service_id,)).fetchone()
+        else:
+            row = db.conn.execute(
+                "SELECT s.*, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets"
+                "  WHERE origin_service_id = s.id AND day = ?) AS next_seq FROM services s WHERE s.id = ?",
+                (next_seq_day, service_id),
+            ).fetchone()
         if row is None:
             raise NotFound("service_not_found", f"Layanan {service_id} tidak ditemukan. (Service not found.)")
         service = dict(row)
@@ -235,18 +245,18 @@ class Queue:
             samples[r[0]].append(float(r[1]))
         return samples
 
-    #: Everything a waiting ticket's position and estimate need, in one statement.
-    #: The waiting tickets of the service are read once, as one range of the
-    #: covering index tickets_queue, counting per class both all of them and
-    #: those ahead of the ticket (queue key: queue_at, then id).
+    #: Everything a waiting ticket's position and estimate need, in one statement
+    #: (each count is a range of the covering index tickets_queue).
     _WAITING_FIGURES = (
-        "WITH w AS (SELECT priority,"
-        "   COUNT(*) AS n, SUM(queue_at < :q OR (queue_at = :q AND id < :id)) AS ahead"
-        "   FROM tickets WHERE service_id = :s AND status = 'waiting' AND day = :day AND id != :id"
-        "   GROUP BY priority)"
-        " SELECT"
-        " (SELECT ahead FROM w WHERE priority = 0), (SELECT ahead FROM w WHERE priority = 1),"
-        " (SELECT n FROM w WHERE priority = 0), (SELECT n FROM w WHERE priority = 1),"
+        "SELECT"
+        " (SELECT COUNT(*) FROM tickets WHERE service_id = :s AND status = 'waiting' AND day = :day"
+        "   AND priority = 0 AND id != :id AND queue_at <= :q AND (queue_at < :q OR id < :id)),"
+        " (SELECT COUNT(*) FROM tickets WHERE service_id = :s AND status = 'waiting' AND day = :day"
+        "   AND priority = 1 AND id != :id AND queue_at <= :q AND (queue_at < :q OR id < :id)),"
+        " (SELECT COUNT(*) FROM tickets WHERE service_id = :s AND status = 'waiting' AND day = :day"
+        "   AND priority = 0 AND id != :id),"
+        " (SELECT COUNT(*) FROM tickets WHERE service_id = :s AND status = 'waiting' AND day = :day"
+        "   AND priority = 1 AND id != :id),"
         " (SELECT normal_streak FROM rule_state WHERE service_id = :s AND day = :day),"
         " (SELECT COUNT(*) FROM counter_services cs JOIN counters c ON c.id = cs.counter_id"
         "   WHERE cs.service_id = :s AND c.status = 'open'),"
@@ -261,10 +271,9 @@ class Queue:
         row = db.conn.execute(self._WAITING_FIGURES, {
             "q": t["queue_at"], "id": t["id"], "s": service["id"], "day": self.today(), "n": RECENT_SAMPLES,
         }).fetchone()
-        normals_ahead, prios_ahead, normals, prios, streak, open_counters = (v or 0 for v in row[:6])
-        samples = row[6]
+        normals_ahead, prios_ahead, normals, prios, streak, open_counters, samples = row
         rule = rules.PriorityRule.parse(service["priority_rule"])
-        position = rules.position(rule, streak, bool(t["priority"]), normals_ahead, prios_ahead, normals, prios)
+        position = rules.position(rule, streak or 0, bool(t["priority"]), normals_ahead, prios_ahead, normals, prios)
         mean = rules.mean_service_seconds(json.loads(samples or "[]"), service["standard_minutes"])
         return position, rules.eta_minutes(position, mean, open_counters)
 
@@ -517,8 +526,9 @@ class Queue:
     def _issue(self, db: sqlite_utils.Database, service_id: Any, *, priority: bool, lang: str, actor: Actor,
                priority_reason: str | None = None, source: str = "walkin", booking_code: str | None = None,
                queue_at: str | None = None) -> Outcome:
-        service = self._service(db, service_id)
         now_local = self.clock.now()
+        today = now_local.date().isoformat()
+        service = self._service(db, service_id, next_seq_day=today)
         if not service["active"]:
             raise RuleError("service_closed", "Layanan ini tidak aktif. (This service is not active.)")
         if not rules.is_open(service["hours"], now_local):
@@ -530,7 +540,6 @@ class Queue:
                 f"({service['name_en']} is closed; it opens again {when}.)",
                 opens_at=iso(opening),
             )
-        today = self.today()
         if source == "walkin" and service["quota_walkin"] is not None:
             used = db.conn.execute(
                 "SELECT COUNT(*) FROM tickets WHERE origin_service_id = ? AND day = ? AND source = 'walkin'",
@@ -545,10 +554,7 @@ class Queue:
                     opens_at=iso(opening),
                 )
         now = now_local.astimezone(UTC).isoformat()
-        seq = db.conn.execute(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets WHERE origin_service_id = ? AND day = ?",
-            (service["id"], today),
-        ).fetchone()[0]
+        seq = service["next_seq"]
         cur = db.conn.execute(
             "INSERT INTO tickets (day, origin_service_id, seq, number, service_id, priority, priority_reason, "
             "status, source, booking_code, lang, issued_at, queue_at, track_token, device) "

@@ -7,6 +7,7 @@ every rule testable on its own and in one place.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -114,6 +115,10 @@ class PriorityRule:
 
     @classmethod
     def parse(cls, text: str) -> PriorityRule:
+        return _parse_rule(text) if isinstance(text, str) else cls._parse(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> PriorityRule:
         text = (text or "strict").strip().lower()
         if text == "strict":
             return cls("strict")
@@ -174,6 +179,12 @@ def service_order(waiting: Iterable[Queued], rule: PriorityRule, normal_streak: 
             i += 1
         streak = rule.next_streak(streak, take_prio)
     return order
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_rule(text: str) -> PriorityRule:
+    """Each service's rule text, parsed once (rules are immutable values)."""
+    return PriorityRule._parse(text)
 
 
 def position(rule: PriorityRule, normal_streak: int, is_priority: bool, normals_ahead: int, prios_ahead: int,
