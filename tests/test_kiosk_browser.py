@@ -383,6 +383,11 @@ def test_a_second_tap_of_the_same_service_asks_first(browser: Any, server: LiveS
     screen(page, "ticket")
     first = page.inner_text("#t-number")
     page.click("[data-action=done]")
+    # The ticket's bytes reach the printer just after its screen shows: count once they have.
+    deadline = time.monotonic() + 15
+    while first not in printed_numbers(prints) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert first in printed_numbers(prints)
     count = len(printed_numbers(prints))
     take_ksi()
     page.wait_for_selector("#k-dialog-backdrop:not([hidden])")
