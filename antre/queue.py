@@ -99,7 +99,7 @@ def _as_row(r: sqlite3.Row) -> Row:
 
 
 @functools.lru_cache(maxsize=4096)
-def _local_iso(stored: str, tz: tzinfo) -> str | None:
+def _local_iso(stored: str, tz: tzinfo) -> str:
     """A stored UTC time in the MPP's zone (each change's time is shown 3-4 times)."""
     return iso(datetime.fromisoformat(stored).astimezone(tz))
 
@@ -146,20 +146,10 @@ class Queue:
         return f"{self.public_url}/t/{token}"
 
     @staticmethod
-    def _service(db: sqlite_utils.Database, service_id: Any, next_seq_day: str | None = None) -> dict[str, Any]:
-        """A service row (hours parsed); with ``next_seq_day`` also ``next_seq``,
-        the next number of that day (read in the same statement: issuing a
-        ticket is the hottest write of all)."""
+    def _service(db: sqlite_utils.Database, service_id: Any) -> dict[str, Any]:
         if not isinstance(service_id, int) or isinstance(service_id, bool):
             raise Invalid("invalid_service_id", "service_id harus bilangan bulat. (service_id must be an integer.)")
-        if next_seq_day is None:
-            row = db.conn.execute("SELECT * FROM services WHERE id = ?", (service_id,)).fetchone()
-        else:
-            row = db.conn.execute(
-                "SELECT s.*, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets"
-                "  WHERE origin_service_id = s.id AND day = ?) AS next_seq FROM services s WHERE s.id = ?",
-                (next_seq_day, service_id),
-            ).fetchone()
+        row = db.conn.execute("SELECT * FROM services WHERE id = ?", (service_id,)).fetchone()
         if row is None:
             raise NotFound("service_not_found", f"Layanan {service_id} tidak ditemukan. (Service not found.)")
         service = dict(row)
@@ -526,9 +516,8 @@ class Queue:
     def _issue(self, db: sqlite_utils.Database, service_id: Any, *, priority: bool, lang: str, actor: Actor,
                priority_reason: str | None = None, source: str = "walkin", booking_code: str | None = None,
                queue_at: str | None = None) -> Outcome:
+        service = self._service(db, service_id)
         now_local = self.clock.now()
-        today = now_local.date().isoformat()
-        service = self._service(db, service_id, next_seq_day=today)
         if not service["active"]:
             raise RuleError("service_closed", "Layanan ini tidak aktif. (This service is not active.)")
         if not rules.is_open(service["hours"], now_local):
@@ -540,6 +529,7 @@ class Queue:
                 f"({service['name_en']} is closed; it opens again {when}.)",
                 opens_at=iso(opening),
             )
+        today = self.today()
         if source == "walkin" and service["quota_walkin"] is not None:
             used = db.conn.execute(
                 "SELECT COUNT(*) FROM tickets WHERE origin_service_id = ? AND day = ? AND source = 'walkin'",
@@ -554,7 +544,10 @@ class Queue:
                     opens_at=iso(opening),
                 )
         now = now_local.astimezone(UTC).isoformat()
-        seq = service["next_seq"]
+        seq = db.conn.execute(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets WHERE origin_service_id = ? AND day = ?",
+            (service["id"], today),
+        ).fetchone()[0]
         cur = db.conn.execute(
             "INSERT INTO tickets (day, origin_service_id, seq, number, service_id, priority, priority_reason, "
             "status, source, booking_code, lang, issued_at, queue_at, track_token, device) "

@@ -114,11 +114,8 @@ class PriorityRule:
     every: int = 0
 
     @classmethod
+    @functools.lru_cache(maxsize=256)  # each service's rule text is parsed once: rules are immutable values
     def parse(cls, text: str) -> PriorityRule:
-        return _parse_rule(text) if isinstance(text, str) else cls._parse(text)
-
-    @classmethod
-    def _parse(cls, text: str) -> PriorityRule:
         text = (text or "strict").strip().lower()
         if text == "strict":
             return cls("strict")
@@ -179,12 +176,6 @@ def service_order(waiting: Iterable[Queued], rule: PriorityRule, normal_streak: 
             i += 1
         streak = rule.next_streak(streak, take_prio)
     return order
-
-
-@functools.lru_cache(maxsize=256)
-def _parse_rule(text: str) -> PriorityRule:
-    """Each service's rule text, parsed once (rules are immutable values)."""
-    return PriorityRule._parse(text)
 
 
 def position(rule: PriorityRule, normal_streak: int, is_priority: bool, normals_ahead: int, prios_ahead: int,

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import json
@@ -93,7 +94,7 @@ class Store:
         self._pending_lock = native_lock()
         self._leader = native_lock()
         self._pending: list[_WriteItem] = []
-        self._recent_batches = [0] * 8
+        self._recent_batches: collections.deque[int] = collections.deque([0], maxlen=8)
         self._checkpointer: Any = None
         self._writer_db: sqlite_utils.Database | None = None
         self.migrate()
@@ -207,7 +208,6 @@ class Store:
                 if not batch:  # someone else already ran ``mine``
                     break
                 self._recent_batches.append(len(batch))
-                del self._recent_batches[0]
                 self._run_batch(batch)
         finally:
             self._leader.release()
@@ -290,12 +290,7 @@ class Store:
             checkpointer.stop.acquire()
             checkpointer.running.acquire()
         weakref.finalize(self, checkpointer.request_stop)
-        start_native_thread(_checkpoint_loop, str(self.path), checkpointer)
-
-    def checkpoint(self) -> tuple[int, int, int]:
-        """One PASSIVE checkpoint now: (busy, WAL frames, frames checkpointed)."""
-        with self._connection() as db:
-            return tuple(db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())  # type: ignore[return-value]
+        start_native_thread(_checkpoint_loop, self._open().conn, checkpointer)
 
     def close(self) -> None:
         with self._lock:
@@ -465,19 +460,17 @@ class _Checkpointer:
         return False
 
 
-def _checkpoint_loop(path: str, checkpointer: _Checkpointer) -> None:
-    """The background checkpointer of one :class:`Store` (ends on ``close``)."""
+def _checkpoint_loop(conn: sqlite3.Connection, checkpointer: _Checkpointer) -> None:
+    """The background checkpointer of one :class:`Store` (ends on ``close``).
+
+    ``conn`` is its own connection (opened by the Store, used only here).
+    """
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                               check_same_thread=False)
-        try:
-            conn.execute("PRAGMA synchronous = FULL")
-            while not checkpointer.stop.acquire(timeout=CHECKPOINT_SECONDS):
-                with contextlib.suppress(sqlite3.Error):  # busy or gone: try again next round
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        finally:
-            conn.close()
+        while not checkpointer.stop.acquire(timeout=CHECKPOINT_SECONDS):
+            with contextlib.suppress(sqlite3.Error):  # busy or gone: try again next round
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     finally:
+        conn.close()
         checkpointer.running.release()
 
 

@@ -1,0 +1,117 @@
+"""Where a ticket's time goes in the core: CPU per ticket, time per SQL statement, fsync.
+
+    .venv/bin/python -m bench.core_cost [--tickets 3000] [--waiting 4000]
+
+One writer issues tickets into the demo MPP (spread over its services, as
+bench/core_issue.py does) on a database with ``synchronous=OFF``, so that what
+is measured is the work of the process, not the disk: CPU per ticket, and the
+wall time of each kind of statement (the commit writes the WAL pages but syncs
+nothing).  Then the disk alone: how long an fsync of one batch's WAL pages
+takes in the data dir's file system.  Together they say what a durable ticket
+costs: the CPU here, plus its share of one fsync per group commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from antre.demo import seed_demo  # noqa: E402
+from antre.queue import Actor, Queue  # noqa: E402
+from antre.store import Store  # noqa: E402
+
+
+class _TimedConnection:
+    """A sqlite3 connection that adds up the time of each statement kind."""
+
+    def __init__(self, conn: Any, times: dict[str, float], counts: collections.Counter[str]) -> None:
+        self._conn, self._times, self._counts = conn, times, counts
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return self._conn.execute(sql, *args)
+        finally:
+            key = " ".join(sql.split())[:70]
+            self._times[key] += time.perf_counter() - start
+            self._counts[key] += 1
+
+
+class _UnsyncedStore(Store):
+    """The real Store, its connections without fsync and with timed statements."""
+
+    times: dict[str, float] = collections.defaultdict(float)
+    counts: collections.Counter[str] = collections.Counter()
+
+    def _open(self) -> Any:
+        db = super()._open()
+        db.conn.execute("PRAGMA synchronous = OFF")
+        db.conn = _TimedConnection(db.conn, self.times, self.counts)
+        return db
+
+
+def fsync_ms(directory: Path, pages: int = 37, rounds: int = 300) -> tuple[float, float]:
+    """(p50, p90) of fsync after overwriting ``pages`` 4 KiB pages, as a WAL commit does."""
+    path = directory / "fsync.probe"
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY)
+    samples = []
+    try:
+        for _ in range(rounds):
+            os.pwrite(fd, b"x" * 4096 * pages, 0)
+            start = time.perf_counter()
+            os.fsync(fd)
+            samples.append(time.perf_counter() - start)
+    finally:
+        os.close(fd)
+        path.unlink()
+    samples.sort()
+    return samples[len(samples) // 2] * 1000, samples[len(samples) * 9 // 10] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tickets", type=int, default=3000)
+    parser.add_argument("--waiting", type=int, default=4000, help="tickets issued first (the queues' length)")
+    args = parser.parse_args()
+    here = Path(__file__).resolve().parent
+    with tempfile.TemporaryDirectory(dir=str(here)) as tmp:
+        store = _UnsyncedStore(Path(tmp))
+        seed_demo(store)
+        queue = Queue(store)
+        services = [s["id"] for s in queue.services() if s["quota_left"] is None]
+        actor = Actor("kiosk-1", "kiosk")
+        for i in range(args.waiting):
+            queue.issue(services[i % len(services)], actor=actor)
+        store.times.clear()
+        store.counts.clear()
+        cpu = time.process_time()
+        for i in range(args.tickets):
+            queue.issue(services[i % len(services)], actor=actor)
+        cpu = time.process_time() - cpu
+        store.close()
+        waiting = (args.waiting + args.tickets) / len(services)
+        print(f"core cost, 1 writer, no fsync, about {waiting:.0f} waiting per service "
+              f"({len(services)} services): {cpu / args.tickets * 1e6:.0f} us CPU per ticket")
+        for key, seconds in sorted(store.times.items(), key=lambda kv: -kv[1]):
+            print(f"  {seconds / args.tickets * 1e6:6.1f} us per ticket  {store.counts[key]:6d} x  {key}")
+        p50, p90 = fsync_ms(Path(tmp))
+        print(f"fsync of 37 pages (one 8-ticket batch's WAL frames) here: p50 {p50:.3f} ms, p90 {p90:.3f} ms")
+
+
+if __name__ == "__main__":
+    main()
