@@ -52,7 +52,7 @@ from typing import Any
 
 import sqlite_utils
 
-from antre.blocking import call_blocking, gevent_active
+from antre.blocking import native_lock
 from antre.clock import Clock
 from antre.rules import Invalid, NotFound
 from antre.store import Store
@@ -215,15 +215,6 @@ def _settings(db: sqlite_utils.Database, keys: Any) -> dict[str, Any]:
     return {key: json.loads(value) for key, value in rows}
 
 
-def _on_event_loop() -> bool:
-    """True in the thread that runs gevent's event loop (where nothing may block)."""
-    if not gevent_active():
-        return False
-    from gevent import monkey
-
-    return monkey.get_original("_thread", "get_ident")() == threading.main_thread().ident
-
-
 def _job(row: Any, *, with_data: bool = False) -> dict[str, Any]:
     job = dict(row)
     data = job.pop("data", None)
@@ -274,11 +265,6 @@ class PrintSpool:
         """Where a kiosk prints: the admin's ``printers`` setting (a URI, or ``agent``), else the default."""
         with self.store.read() as db:
             return self._kiosk_printer(db, token_id)
-
-    def kiosk_and_policy(self, token_id: int | None) -> tuple[KioskPrinter, PrintPolicy]:
-        """Both, in one read (the tap waits for them)."""
-        with self.store.read() as db:
-            return self.kiosk_and_policy_in(db, token_id)
 
     def kiosk_and_policy_in(self, db: sqlite_utils.Database,
                             token_id: int | None) -> tuple[KioskPrinter, PrintPolicy]:
@@ -638,7 +624,7 @@ class DurableSentIds:
     def __init__(self, spool: PrintSpool) -> None:
         self.spool = spool
         self._ids = {str(i) for i in spool.sent_ids()}
-        self._lock = threading.Lock()
+        self._lock = native_lock()  # taken by the lane (a greenlet) and by its device thread
 
     def __contains__(self, job_id: object) -> bool:
         with self._lock:
@@ -648,17 +634,13 @@ class DurableSentIds:
         """Keep ``job_id``; returns once ``sent_at`` is committed.
 
         The print worker calls this in a printer's device thread (a real OS
-        thread), where the commit runs directly: no hand-off to the thread
-        pool and back before the bytes go out.  On the event loop it still
-        goes through the pool.
+        thread, see :class:`printing.worker.IdMemory`), so the commit runs
+        there directly, with no hand-off before the bytes go out.
         """
         with self._lock:
             self._ids.add(job_id)
         try:
-            if _on_event_loop():
-                call_blocking(self.spool.mark_sent, int(job_id))
-            else:
-                self.spool.mark_sent(int(job_id))
+            self.spool.mark_sent(int(job_id))
         except Exception:  # noqa: BLE001 - the in-memory record still stops a second send in this process
             log.exception("could not record print job %s as sent", job_id)
 

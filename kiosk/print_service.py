@@ -57,15 +57,6 @@ def public_job(job: dict[str, Any]) -> dict[str, Any]:
     )}
 
 
-def render_ticket_bytes(app_antre: Antre, ticket: dict[str, Any], paper_mm: int, footer: str) -> bytes:
-    """The ESC/POS bytes of an issued ticket (blocking: reads the database, renders)."""
-    from printing.ticket import render_ticket
-
-    with app_antre.store.read() as db:
-        content = ticket_print_content(app_antre, db, ticket, footer)
-    return render_ticket(content, paper_mm)
-
-
 def ticket_print_content(app_antre: Antre, db: Any, ticket: dict[str, Any], footer: str) -> Any:
     """What the ticket says (a :class:`printing.ticket.TicketPrint`), read from an open transaction."""
     from printing.ticket import TicketPrint
