@@ -20,8 +20,10 @@ from __future__ import annotations
 import functools
 import math
 import operator
+import os
 import struct
 import sys
+import uuid
 import wave
 from array import array
 from collections.abc import Callable, Iterable, Sequence
@@ -163,34 +165,17 @@ def duration_of(path: Path) -> float:
 
 def _to_mono16(info: WavInfo, raw: bytes) -> array:
     width, channels = info.sample_width, info.channels
-    big_endian = sys.byteorder == "big"
-    if not info.float_samples and channels <= 2:
-        # Integer PCM, mono or stereo: byte slicing only (no loop over samples).
-        pcm = _pcm16_le(raw, width)
-        if channels == 2:
-            pcm = _average_stereo_le(pcm)
-        return _from_le(pcm)
     if info.float_samples:
         values = array("f" if width == 4 else "d", raw)
-        if big_endian:
+        if sys.byteorder == "big":
             values.byteswap()
         ints = array("h", (max(-32768, min(32767, round(v * FULL_SCALE))) for v in values))
-    elif width == 1:
-        ints = array("h", ((b - 128) << 8 for b in raw))
-    elif width == 2:
-        ints = array("h", raw)
-        if big_endian:
-            ints.byteswap()
     else:
-        if width == 3:
-            # Widen 24-bit to 32-bit by putting each sample in the top three bytes.
-            wide = bytearray(len(raw) // 3 * 4)
-            wide[1::4], wide[2::4], wide[3::4] = raw[0::3], raw[1::3], raw[2::3]
-            raw = bytes(wide)
-        values32 = array("i", raw)
-        if big_endian:
-            values32.byteswap()
-        ints = array("h", (v >> 16 for v in values32))
+        # Integer PCM of any width: byte slicing only (no loop over samples).
+        pcm = _pcm16_le(raw, width)
+        if channels == 2:
+            return _from_le(_average_stereo_le(pcm))
+        ints = _from_le(pcm)
     if channels == 1:
         return ints
     frames = len(ints) // channels
@@ -240,16 +225,29 @@ def read_wav(path: Path, *, canonical: bool = True) -> Audio:
 
 def write_wav(path: Path, audio: Audio) -> Path:
     """Write 16-bit PCM mono with a correct header."""
-    samples = audio.samples
-    if sys.byteorder == "big":
-        samples = array("h", samples)
-        samples.byteswap()
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(audio.rate)
-        out.writeframes(samples.tobytes())
+        out.writeframes(_le_bytes(audio.samples))
     return Path(path)
+
+
+def publish_wav(path: Path, audio: Audio) -> Path:
+    """Write ``audio`` to ``path`` whole or not at all: a temporary file, fsync'd, then renamed over it.
+
+    The temporary name ends in ``.tmp.wav`` (what the cache's pruning removes when stale).
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{uuid.uuid4().hex}.tmp.wav")
+    try:
+        write_wav(tmp, audio)
+        with open(tmp, "rb") as fh:  # whole on disk before it has its name, even across a power cut
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
 
 
 def resample(audio: Audio, rate: int) -> Audio:
@@ -457,7 +455,7 @@ def normalize_peak(audio: Audio, target: float = 0.7, *, bounds: tuple[int, int]
     """
     hi, lo = bounds if bounds is not None else extremes(audio)
     current = max(hi, -lo) / FULL_SCALE
-    if current == 0 or not audio.samples:
+    if current == 0:  # silence, or no samples at all
         return audio.copy()
     return gain(audio, target / current, bounds=(hi, lo))
 

@@ -233,9 +233,7 @@ class AnnouncementAudio:
                 for i, seg in enumerate(segments):
                     if seg.clip is None:
                         made[i] = self._part(seg, announcement.lang)
-            tmp = self._temp(self.cache_dir)
-            temporary.append(tmp)
-            call_blocking(self._render, segments, library, made, tmp, path)
+            call_blocking(self._render, segments, library, made, path)
         finally:
             for t in temporary:
                 t.unlink(missing_ok=True)
@@ -245,13 +243,11 @@ class AnnouncementAudio:
         segments: list[Segment],
         library: ClipLibrary,
         made: dict[int, Path],
-        tmp: Path,
         path: Path,
     ) -> None:
         chime = load_chime(library) if self.settings.chime else None
         joined, _joins = assemble(segments, library, made, chime)
-        audio.write_wav(tmp, joined)
-        _fsync_and_rename(tmp, path)
+        audio.publish_wav(path, joined)
 
     # ------------------------------------------------------------------ background
 
@@ -359,17 +355,6 @@ def _remove(path: Path) -> int:
     return 1
 
 
-def _fsync_and_rename(tmp: Path, path: Path) -> None:
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def _publish(raw: Path, path: Path) -> None:
     """Store a synthesized part in canonical form (22050 Hz mono), atomically."""
-    tmp = path.with_name(f".{uuid.uuid4().hex}.tmp.wav")
-    try:
-        audio.write_wav(tmp, audio.read_wav(raw))
-        _fsync_and_rename(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    audio.publish_wav(path, audio.read_wav(raw))

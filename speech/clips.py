@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -205,7 +203,6 @@ class ClipLibrary:
             self._memo[memo_key] = piece
         return piece.copy()
 
-
     def _stored_piece(self, path: Path, size: int, mtime_ns: int, level: float) -> audio.Audio:
         """The prepared clip from ``store_dir`` if it was prepared before, else prepared (and stored) now."""
         if self.store_dir is None:
@@ -220,16 +217,10 @@ class ClipLibrary:
             if kept.samples and kept.rate == audio.CANONICAL_RATE:
                 return kept
         piece = prepare_piece(audio.read_wav(path), level)
-        tmp = stored.with_name(f".{uuid.uuid4().hex}.tmp.wav")
         try:
-            audio.write_wav(tmp, piece)
-            with open(tmp, "rb") as fh:  # whole on disk before it has its name, even across a power cut
-                os.fsync(fh.fileno())
-            os.replace(tmp, stored)
+            audio.publish_wav(stored, piece)
         except OSError as exc:
             log.warning("cannot keep the prepared clip %s: %s", path, exc)
-        finally:
-            tmp.unlink(missing_ok=True)
         return piece
 
 
