@@ -138,6 +138,19 @@ def test_busy_writers_share_commits_and_nobody_waits_for_the_safety_net(kv: Stor
 
 def test_a_lone_writer_is_not_held_back(kv: Store):
     """After a busy burst the gather wait fades: a lone writer commits alone."""
+    barrier = threading.Barrier(8)
+
+    def burst(n: int) -> None:
+        barrier.wait()
+        for i in range(30):
+            kv.run_write(_put(f"burst-{n}-{i}", i))
+
+    threads = [threading.Thread(target=burst, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert max(kv._recent_batches) > 2  # the burst was gathered
     for i in range(30):
         kv.run_write(_put(f"solo-{i}", i))
     assert max(kv._recent_batches) == 1
