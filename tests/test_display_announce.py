@@ -17,6 +17,7 @@ from antre.announce import Announcer, config_from_values, load_voice_config
 from antre.queue import Queue
 from antre.store import Store
 from speech import audio as wav
+from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -260,13 +261,6 @@ def test_audio_command_sets_shows_and_says(demo_store: Store) -> None:
     with demo_store.read() as db:
         audit = db.conn.execute("SELECT details FROM audit WHERE action = 'settings.audio'").fetchall()
     assert len(audit) == 1
-
-
-def wait_for(condition: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
 
 
 def test_one_planner_takes_a_burst_after_the_requests_and_ends(demo_store: Store, queue: Queue, tmp_path: Path,

@@ -28,18 +28,9 @@ from antre.auth import verify_token
 from antre.store import Store
 from printing.decode import decode
 from tests.support.live import ROOT, LiveServer
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
-
-
-def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met in {timeout} s")
 
 
 class Listener:

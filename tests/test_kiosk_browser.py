@@ -25,6 +25,7 @@ from antre.store import Store
 from printing.decode import decode
 from tests.support.browser import assert_no_axe_violations
 from tests.support.live import LiveServer
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -384,11 +385,7 @@ def test_a_second_tap_of_the_same_service_asks_first(browser: Any, server: LiveS
     first = page.inner_text("#t-number")
     page.click("[data-action=done]")
     # The ticket's bytes reach the printer just after its screen shows: count once they have.
-    deadline = time.monotonic() + 15
-    while first not in printed_numbers(prints) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert first in printed_numbers(prints)
-    count = len(printed_numbers(prints))
+    count = len(wait_for(lambda: first in printed_numbers(prints) and printed_numbers(prints), timeout=15))
     take_ksi()
     page.wait_for_selector("#k-dialog-backdrop:not([hidden])")
     assert first in page.inner_text("#k-dialog-text")

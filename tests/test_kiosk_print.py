@@ -25,16 +25,7 @@ from printing.virtual import get_virtual_printer, remove_virtual_printer
 from printing.worker import PrintJob, PrintWorker
 from tests.conftest import bearer
 from tests.support.live import make_token
-
-
-def wait_for(predicate: Any, timeout: float = 5.0, interval: float = 0.02) -> Any:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met in {timeout} s")
+from tests.support.waiting import wait_for
 
 
 @pytest.fixture
