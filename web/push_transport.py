@@ -332,8 +332,3 @@ def install(eio: Any) -> None:
 
     eio.start_background_task = start_background_task
     eio._antre_fast_writes = True
-
-
-def open_websockets() -> int:
-    """How many websockets this process writes to directly (tests, diagnostics)."""
-    return len(_open)
