@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import sqlite3
-import time
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
-from antre.blocking import native_lock, native_sleep, start_native_thread
+from antre.blocking import native_lock, start_native_thread
 
 T = TypeVar("T")
 DB_FILENAME = "antre.db"
@@ -95,6 +94,10 @@ class Store:
         self._leader = native_lock()
         self._pending: list[_WriteItem] = []
         self._recent_batches: collections.deque[int] = collections.deque([0], maxlen=8)
+        #: while a leader gathers: how many queued writers complete its batch (else 0)
+        self._gather_want = 0
+        self._gathered = native_lock()  # released by the writer that completes the batch
+        self._gathered.acquire()
         self._checkpointer: Any = None
         self._writer_db: sqlite_utils.Database | None = None
         self.migrate()
@@ -175,6 +178,9 @@ class Store:
         item.done.acquire()
         with self._pending_lock:
             self._pending.append(item)
+            if self._gather_want and len(self._pending) >= self._gather_want:
+                self._gather_want = 0  # the leader waiting for a full batch has it
+                self._gathered.release()
         while not item.finished:
             if self._leader.acquire(blocking=False):
                 self._lead(item)
@@ -199,10 +205,8 @@ class Store:
         try:
             while not mine.finished:
                 want = max(self._recent_batches)
-                if want > 2 and len(self._pending) < want:
-                    deadline = time.perf_counter() + GATHER_SECONDS
-                    while len(self._pending) < want and time.perf_counter() < deadline:
-                        native_sleep(GATHER_SECONDS / 10)
+                if want > 2:
+                    self._gather(want)
                 with self._pending_lock:
                     batch, self._pending = self._pending, []
                 if not batch:  # someone else already ran ``mine``
@@ -217,6 +221,24 @@ class Store:
             if nxt is not None:
                 with contextlib.suppress(RuntimeError):  # already woken
                     nxt.done.release()
+
+    def _gather(self, want: int) -> None:
+        """Wait up to GATHER_SECONDS until ``want`` writers are queued.
+
+        The writer that completes the batch wakes the leader (no polling: a
+        wake-up per batch, not one every few microseconds).
+        """
+        with self._pending_lock:
+            if len(self._pending) >= want:
+                return
+            self._gather_want = want
+        if self._gathered.acquire(timeout=GATHER_SECONDS):
+            return
+        with self._pending_lock:
+            self._gather_want = 0
+            # A writer may have completed the batch between the timeout and
+            # now: take back its wake-up so the next gather starts unset.
+            self._gathered.acquire(blocking=False)
 
     @contextlib.contextmanager
     def _writer(self) -> Iterator[sqlite_utils.Database]:

@@ -228,3 +228,29 @@ def test_the_leader_wakes_the_next_writer_when_it_steps_down(kv: Store):
         t.join(10)
     assert set(done_at) == {"b", "c"}
     assert max(done_at.values()) - leader_done < 0.25, "the next writer was not woken"
+
+
+def test_the_writer_that_completes_a_batch_wakes_the_gathering_leader(kv: Store, monkeypatch):
+    """The leader waits for busy writers to queue up; the one that makes the
+    batch full wakes it at once.  With a gather timeout of 1 s, a leader that
+    had to sit it out every time would make 8 x 40 writes (40 batches) take 40 s."""
+    import antre.store
+
+    monkeypatch.setattr(antre.store, "GATHER_SECONDS", 1.0)
+    kv._recent_batches.extend([8] * 8)  # as after a busy minute: gather 8
+    barrier = threading.Barrier(8)
+
+    def worker(n: int) -> None:
+        barrier.wait()
+        for i in range(40):
+            kv.run_write(_put(f"{n}-{i}", i))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert len(_fresh_rows(kv)) == 320
+    assert time.monotonic() - start < 25, "the leader sat out its gather timeout"
+    assert kv._gather_want == 0 and not kv._gathered.acquire(blocking=False)  # left unset for the next gather
