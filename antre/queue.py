@@ -235,18 +235,18 @@ class Queue:
             samples[r[0]].append(float(r[1]))
         return samples
 
-    #: Everything a waiting ticket's position and estimate need, in one statement
-    #: (each count is a range of the covering index tickets_queue).
+    #: Everything a waiting ticket's position and estimate need, in one statement.
+    #: The size of each class comes from ``waiting_counts`` (kept by triggers);
+    #: what is counted is the range of tickets_queue *behind* the ticket, which
+    #: is empty for a ticket just issued.
     _WAITING_FIGURES = (
         "SELECT"
+        " (SELECT n FROM waiting_counts WHERE day = :day AND service_id = :s AND priority = 0),"
+        " (SELECT n FROM waiting_counts WHERE day = :day AND service_id = :s AND priority = 1),"
         " (SELECT COUNT(*) FROM tickets WHERE service_id = :s AND status = 'waiting' AND day = :day"
-        "   AND priority = 0 AND id != :id AND queue_at <= :q AND (queue_at < :q OR id < :id)),"
+        "   AND priority = 0 AND id != :id AND queue_at >= :q AND (queue_at > :q OR id > :id)),"
         " (SELECT COUNT(*) FROM tickets WHERE service_id = :s AND status = 'waiting' AND day = :day"
-        "   AND priority = 1 AND id != :id AND queue_at <= :q AND (queue_at < :q OR id < :id)),"
-        " (SELECT COUNT(*) FROM tickets WHERE service_id = :s AND status = 'waiting' AND day = :day"
-        "   AND priority = 0 AND id != :id),"
-        " (SELECT COUNT(*) FROM tickets WHERE service_id = :s AND status = 'waiting' AND day = :day"
-        "   AND priority = 1 AND id != :id),"
+        "   AND priority = 1 AND id != :id AND queue_at >= :q AND (queue_at > :q OR id > :id)),"
         " (SELECT normal_streak FROM rule_state WHERE service_id = :s AND day = :day),"
         " (SELECT COUNT(*) FROM counter_services cs JOIN counters c ON c.id = cs.counter_id"
         "   WHERE cs.service_id = :s AND c.status = 'open'),"
@@ -257,13 +257,17 @@ class Queue:
 
     def _waiting_figures(self, db: sqlite_utils.Database, t: dict[str, Any],
                          service: dict[str, Any]) -> tuple[int, int]:
-        """(position, eta_minutes) of a waiting ticket."""
+        """(position, eta_minutes) of a waiting ticket (``t`` is in the database: the counts include it)."""
         row = db.conn.execute(self._WAITING_FIGURES, {
-            "q": t["queue_at"], "id": t["id"], "s": service["id"], "day": self.today(), "n": RECENT_SAMPLES,
+            "q": t["queue_at"], "id": t["id"], "s": service["id"], "day": t["day"], "n": RECENT_SAMPLES,
         }).fetchone()
-        normals_ahead, prios_ahead, normals, prios, streak, open_counters, samples = row
+        waiting_normal, waiting_prio, normals_behind, prios_behind, streak, open_counters, samples = row
+        is_priority = bool(t["priority"])
+        normals = (waiting_normal or 0) - (not is_priority)  # the others of each class
+        prios = (waiting_prio or 0) - is_priority
         rule = rules.PriorityRule.parse(service["priority_rule"])
-        position = rules.position(rule, streak or 0, bool(t["priority"]), normals_ahead, prios_ahead, normals, prios)
+        position = rules.position(rule, streak or 0, is_priority, normals - normals_behind, prios - prios_behind,
+                                  normals, prios)
         mean = rules.mean_service_seconds(json.loads(samples or "[]"), service["standard_minutes"])
         return position, rules.eta_minutes(position, mean, open_counters)
 
@@ -322,8 +326,7 @@ class Queue:
         today = self.today()
         waiting = {
             r[0]: r[1] for r in db.conn.execute(
-                "SELECT service_id, COUNT(*) FROM tickets WHERE status = 'waiting' AND day = ? "
-                "GROUP BY service_id", (today,),
+                "SELECT service_id, SUM(n) FROM waiting_counts WHERE day = ? GROUP BY service_id", (today,),
             )
         }
         walkins = {

@@ -277,3 +277,28 @@ def test_group_commit_isolates_a_failing_writer(small):
         numbers = [r[0] for r in db.conn.execute("SELECT number FROM tickets ORDER BY id")]
         events = db.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
     assert numbers == ["A001", "A002"] and events == 2
+
+
+def test_waiting_counts_are_filled_in_for_tickets_issued_before_the_migration(small, clock):
+    """An MPP upgraded mid-day: migration 0800 counts the queues it finds."""
+    q, ids = small
+    for n in range(5):
+        q.issue(ids["A"], priority=n == 2)
+    q.issue(ids["B"])
+    q.call_next(ids["Loket 1"])
+    conn = sqlite3.connect(q.store.path)  # back to the schema before 0800
+    for trigger in ("waiting_counts_join_on_insert", "waiting_counts_join_on_update",
+                    "waiting_counts_leave_on_update", "waiting_counts_leave_on_delete"):
+        conn.execute(f"DROP TRIGGER {trigger}")
+    conn.execute("DROP TABLE waiting_counts")
+    conn.execute("DELETE FROM schema_migrations WHERE name = '0800_waiting_counts.sql'")
+    conn.commit()
+    conn.close()
+    assert q.store.migrate() == ["0800_waiting_counts.sql"]
+    with q.store.read() as db:
+        kept = sorted(tuple(r) for r in db.conn.execute("SELECT service_id, priority, n FROM waiting_counts"))
+        counted = sorted(tuple(r) for r in db.conn.execute(
+            "SELECT service_id, priority, COUNT(*) FROM tickets WHERE status = 'waiting' GROUP BY 1, 2"))
+    assert kept == counted and sum(n for _, _, n in kept) == 5
+    issued = q.issue(ids["A"]).ticket
+    assert issued is not None and issued["position"] == 4  # the four still waiting (the priority one was called)

@@ -3,8 +3,9 @@
 A hypothesis state machine drives the real core over a real SQLite file and,
 after every step, checks: numbers are unique per service and day; calls are
 first come, first served within a priority class; each ticket is in exactly
-one state and a counter holds only what it called; and replaying the event log
-gives back the same state as the tickets table.
+one state and a counter holds only what it called; the kept waiting counts
+match the tickets and every waiting ticket's position is its place in the call
+order; and replaying the event log gives back the same state as the tickets table.
 """
 
 from __future__ import annotations
@@ -143,6 +144,25 @@ class QueueMachine(RuleBasedStateMachine):
         for c in counters:
             if c["status"] == "paused":
                 assert c["current_ticket_id"] is None
+
+    @invariant()
+    def waiting_counts_match_the_tickets(self) -> None:
+        """The triggers' counts (what positions are computed from) never drift."""
+        with self.store.read() as db:
+            kept = {(r[0], r[1], r[2]): r[3] for r in db.conn.execute(
+                "SELECT day, service_id, priority, n FROM waiting_counts")}
+            counted = {(r[0], r[1], r[2]): r[3] for r in db.conn.execute(
+                "SELECT day, service_id, priority, COUNT(*) FROM tickets WHERE status = 'waiting' GROUP BY 1, 2, 3")}
+        assert kept == counted
+
+    @invariant()
+    def each_waiting_ticket_shows_its_place_in_the_call_order(self) -> None:
+        """A ticket's own position (counts) is its index in the service's call order
+        (the order call-next follows), also after transfers put it mid-queue."""
+        service_ids = [self.ids[s] for s in SERVICES]
+        for entry in self.q.waiting_positions(service_ids):
+            ticket = self.q.ticket(entry["ticket_id"])
+            assert (ticket["position"], ticket["eta_minutes"]) == (entry["position"], entry["eta_minutes"]), ticket
 
     @invariant()
     def event_log_replays_to_the_same_state(self) -> None:
