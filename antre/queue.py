@@ -511,14 +511,16 @@ class Queue:
             raise Invalid("invalid_priority", "priority harus true atau false. (priority must be a boolean.)")
         if lang not in ("id", "en"):
             raise Invalid("invalid_lang", "lang harus 'id' atau 'en'. (lang must be 'id' or 'en'.)")
+        token = new_track_token()  # made before the transaction: less work while others wait for it
+
         def op(db: sqlite_utils.Database) -> Any:
             return self._issue(db, service_id, priority=priority, lang=lang, actor=actor,
-                               priority_reason=priority_reason)
+                               priority_reason=priority_reason, token=token)
         return self.store.run_write(op)
 
     def _issue(self, db: sqlite_utils.Database, service_id: Any, *, priority: bool, lang: str, actor: Actor,
                priority_reason: str | None = None, source: str = "walkin", booking_code: str | None = None,
-               queue_at: str | None = None) -> Outcome:
+               queue_at: str | None = None, token: str | None = None) -> Outcome:
         service = self._service(db, service_id)
         now_local = self.clock.now()
         if not service["active"]:
@@ -532,7 +534,7 @@ class Queue:
                 f"({service['name_en']} is closed; it opens again {when}.)",
                 opens_at=iso(opening),
             )
-        today = self.today()
+        today = now_local.date().isoformat()
         if source == "walkin" and service["quota_walkin"] is not None:
             used = db.conn.execute(
                 "SELECT COUNT(*) FROM tickets WHERE origin_service_id = ? AND day = ? AND source = 'walkin'",
@@ -551,23 +553,28 @@ class Queue:
             "SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets WHERE origin_service_id = ? AND day = ?",
             (service["id"], today),
         ).fetchone()[0]
-        cur = db.conn.execute(
+        # The columns the event and the answer need, as written (no RETURNING * of the whole row).
+        row = {
+            "day": today, "number": rules.format_number(service["code"], seq), "service_id": service["id"],
+            "priority": int(priority), "status": rules.WAITING, "issued_at": now, "queue_at": queue_at or now,
+            "called_at": None, "counter_id": None, "track_token": token or new_track_token(),
+        }
+        row["id"] = db.conn.execute(
             "INSERT INTO tickets (day, origin_service_id, seq, number, service_id, priority, priority_reason, "
             "status, source, booking_code, lang, issued_at, queue_at, track_token, device) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?)",
             (
-                today, service["id"], seq, rules.format_number(service["code"], seq), service["id"],
-                int(priority), priority_reason if priority else None, source, booking_code, lang, now,
-                queue_at or now, new_track_token(), actor.device or actor.name,
+                today, service["id"], seq, row["number"], service["id"], row["priority"],
+                priority_reason if priority else None, source, booking_code, lang, now,
+                row["queue_at"], row["track_token"], actor.device or actor.name,
             ),
-        )
+        ).lastrowid
         outcome = Outcome(None)
         details: dict[str, Any] = {"source": source}
         if priority:
             details["priority_reason"] = priority_reason or "unspecified"
         if booking_code:
             details["booking_code"] = booking_code
-        row = dict(cur.fetchone())
         self._event(db, "issue", row["id"], now, actor, details=details, outcome=outcome, service=service, row=row)
         return outcome
 

@@ -414,13 +414,12 @@ class Store:
             "device": device,
             "action": action,
             "ticket_id": ticket_id,
-            "details": json.dumps(details or {}, sort_keys=True, ensure_ascii=False),
+            "details": _canonical(details or {}),
         }
-        digest = audit_hash(prev_hash, row)
         cur = db.conn.execute(
             "INSERT INTO audit (at, actor, device, action, ticket_id, details, prev_hash, hash) "
-            "VALUES (:at, :actor, :device, :action, :ticket_id, :details, :prev_hash, :hash)",
-            {**row, "prev_hash": prev_hash, "hash": digest},
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (row["at"], actor, device, action, ticket_id, row["details"], prev_hash, audit_hash(prev_hash, row)),
         )
         return int(cur.lastrowid or 0)
 
@@ -509,9 +508,12 @@ class _WriteItem:
 _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
+#: JSON with sorted keys: the audit chain's canonical text (one encoder, made once).
+_canonical = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
+
+
 def audit_hash(prev_hash: str, row: dict[str, Any]) -> str:
-    canonical = json.dumps({"prev": prev_hash, **row}, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_canonical({"prev": prev_hash, **row}).encode("utf-8")).hexdigest()
 
 
 def _split_sql(script: str) -> list[str]:
