@@ -6,8 +6,8 @@ One writer issues tickets into the demo MPP (spread over its services, as
 bench/core_issue.py does) on a database with ``synchronous=OFF``, so that what
 is measured is the work of the process, not the disk: CPU per ticket, and the
 wall time of each kind of statement (the commit writes the WAL pages but syncs
-nothing).  Then the disk alone: how long an fsync of one batch's WAL pages
-takes in the data dir's file system.  Together they say what a durable ticket
+nothing).  Then the disk alone: how long an fdatasync of one batch's WAL
+frames takes in the data dir's file system.  Together they say what a durable ticket
 costs: the CPU here, plus its share of one fsync per group commit.
 """
 
@@ -65,16 +65,22 @@ class _UnsyncedStore(Store):
         return db
 
 
-def fsync_ms(directory: Path, pages: int = 37, rounds: int = 300) -> tuple[float, float]:
-    """(p50, p90) of fsync after overwriting ``pages`` 4 KiB pages, as a WAL commit does."""
+def fsync_ms(directory: Path, pages: int = 32, rounds: int = 300, *, append: bool = False) -> tuple[float, float]:
+    """(p50, p90) of fdatasync after writing ``pages`` WAL frames (a 24-byte
+    header and a 4 KiB page each, as SQLite writes them), either over the same
+    place again or appended (the file grows, as a WAL does until it restarts)."""
     path = directory / "fsync.probe"
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC)
+    frame = 24 + 4096
     samples = []
     try:
-        for _ in range(rounds):
-            os.pwrite(fd, b"x" * 4096 * pages, 0)
+        for n in range(rounds):
+            offset = n * pages * frame if append else 0
+            for i in range(pages):
+                os.pwrite(fd, b"h" * 24, offset + i * frame)
+                os.pwrite(fd, b"p" * 4096, offset + i * frame + 24)
             start = time.perf_counter()
-            os.fsync(fd)
+            os.fdatasync(fd)
             samples.append(time.perf_counter() - start)
     finally:
         os.close(fd)
@@ -109,8 +115,10 @@ def main() -> None:
               f"({len(services)} services): {cpu / args.tickets * 1e6:.0f} us CPU per ticket")
         for key, seconds in sorted(store.times.items(), key=lambda kv: -kv[1]):
             print(f"  {seconds / args.tickets * 1e6:6.1f} us per ticket  {store.counts[key]:6d} x  {key}")
-        p50, p90 = fsync_ms(Path(tmp))
-        print(f"fsync of 37 pages (one 8-ticket batch's WAL frames) here: p50 {p50:.3f} ms, p90 {p90:.3f} ms")
+        for append in (False, True):
+            p50, p90 = fsync_ms(Path(tmp), append=append)
+            where = "appended (the WAL grows)" if append else "written in place"
+            print(f"fdatasync of 32 WAL frames (one 8-ticket batch's), {where}: p50 {p50:.3f} ms, p90 {p90:.3f} ms")
 
 
 if __name__ == "__main__":
