@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from admin import bp
 from admin.access import admin_page, attempt, config, publish, render
 from admin.forms import FormState, confirmed_password, form_values
+from antre import auth as core_auth
 from antre.rules import RuleError
 from web.context import antre
 
@@ -94,6 +95,8 @@ def user_password(user_id: int) -> Any:
     else:
         change = attempt(password_form, config().reset_password, g.actor, user_id, password)
         if change is not None:
+            if user_id == g.staff.id:  # one's own reset ends one's other sessions, not this one
+                session["epoch"] = antre().run(core_auth.get_user, antre().store, user_id)["session_epoch"]
             flash(_("Kata sandi %(username)s diganti. Sampaikan langsung kepada orangnya.",
                     username=current["username"]), "ok")
             return redirect(url_for("admin.user", user_id=user_id), 303)

@@ -169,13 +169,24 @@ def check_login(store: Store, username: str, password: str) -> dict[str, Any]:
             store.append_audit(db, actor=f"user:{username}", action="login.ok", details={})
     if not ok:
         raise RuleError("login_failed", "Nama pengguna atau kata sandi salah. (Wrong username or password.)")
-    return {k: row[k] for k in ("id", "username", "display_name", "role", "tenant_id")}
+    return {k: row[k] for k in ("id", "username", "display_name", "role", "tenant_id", "session_epoch")}
+
+
+def session_user(store: Store, user_id: int, epoch: int) -> dict[str, Any] | None:
+    """The account of a staff session, or None when that session has ended:
+    the account was deactivated, or its password was reset after the session
+    began (``epoch`` is the account's ``session_epoch`` at log-in)."""
+    user = get_user(store, user_id)
+    if user is None or user["session_epoch"] != epoch:
+        return None
+    return user
 
 
 def get_user(store: Store, user_id: int) -> dict[str, Any] | None:
     with store.read() as db:
         row = db.conn.execute(
-            "SELECT id, username, display_name, role, tenant_id FROM users WHERE id = ? AND active = 1", (user_id,)
+            "SELECT id, username, display_name, role, tenant_id, session_epoch FROM users WHERE id = ? AND active = 1",
+            (user_id,),
         ).fetchone()
     return None if row is None else dict(row)
 

@@ -786,13 +786,17 @@ class Config:
         return Change("user", user_id, "user.updated", frozenset({"users"}), changes)
 
     def reset_password(self, actor: Actor, user_id: int, password: Any) -> Change:
-        """Set a new password (the admin tells it to the person) and lift a lock-out."""
+        """Set a new password (the admin tells it to the person) and lift a lock-out.
+
+        Every session of that account opened before ends at its next request
+        (its ``session_epoch`` moves on; see :func:`antre.auth.session_user`).
+        """
         password = self._clean_password(password)
         digest = generate_password_hash(password, method="scrypt")
         with self.store.write() as db:
             current = self._user(db, user_id)
-            db.conn.execute("UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE id = ?",
-                            (digest, user_id))
+            db.conn.execute("UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL, "
+                            "session_epoch = session_epoch + 1 WHERE id = ?", (digest, user_id))
             self._audit(db, actor, "user.password_reset", {"user_id": user_id, "username": current["username"]})
         return Change("user", user_id, "user.password_reset", frozenset({"users"}))
 

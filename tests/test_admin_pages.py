@@ -259,6 +259,41 @@ def test_staff_account_forms_and_deactivation_ends_a_session(app: Any, client: A
     assert r.status_code == 400 and "minimal 10 karakter" in r.text
 
 
+def test_a_password_reset_ends_that_persons_other_sessions(app: Any, client: Any, store: Any, admin: str) -> None:
+    """Someone who saw the old password, or holds a forgotten browser, is out."""
+    from web.push import socketio
+
+    laptop, tablet = app.test_client(), app.test_client()
+    login(laptop, store, "sari", "supervisor")
+    login(tablet, store, "sari", "supervisor")
+    assert socketio.test_client(app, flask_test_client=tablet).is_connected()
+    with store.read() as db:
+        sari = db.conn.execute("SELECT id FROM users WHERE username = 'sari'").fetchone()[0]
+    new = "kata-sandi-baru-sekali"
+    r = client.post(f"/admin/users/{sari}/password", data={"csrf_token": admin, "password": new,
+                                                          "password_confirm": new})
+    assert r.status_code == 303
+    assert laptop.get("/admin/").status_code == 302 and tablet.get("/admin/").status_code == 302
+    assert not socketio.test_client(app, flask_test_client=laptop).is_connected(), "nor a live connection"
+    assert client.get("/admin/").status_code == 200, "the admin who reset it goes on"
+    token = csrf_of(laptop.get("/admin/login").text)
+    old = laptop.post("/admin/login", data={"csrf_token": token, "username": "sari", "password": PASSWORD})
+    assert old.status_code != 303
+    r = laptop.post("/admin/login", data={"csrf_token": token, "username": "sari", "password": new})
+    assert r.status_code == 303 and laptop.get("/admin/").status_code == 200
+
+
+def test_resetting_ones_own_password_keeps_this_session_and_ends_the_others(app: Any, client: Any, store: Any,
+                                                                           admin: str) -> None:
+    elsewhere = app.test_client()
+    login(elsewhere, store, "boss", "admin")
+    new = "kata-sandi-baru-sekali"
+    r = client.post("/admin/users/1/password", data={"csrf_token": admin, "password": new, "password_confirm": new})
+    assert r.status_code == 303
+    assert client.get("/admin/").status_code == 200
+    assert elsewhere.get("/admin/").status_code == 302
+
+
 def test_settings_voice_and_running_text(client: Any, store: Any, admin: str) -> None:
     r = client.post("/admin/settings", data={"csrf_token": admin, "mpp_name": "MPP Kota Antre",
                                              "kiosk_idle_seconds": "5", "ticket_footer": ""})

@@ -121,8 +121,11 @@ def current_principal() -> Principal | None:
         if time.time() - float(session.get("login_at", 0)) > STAFF_SESSION_HOURS * 3600:
             session.pop("user_id", None)
         else:
-            user = antre().run(core_auth.get_user, antre().store, int(session["user_id"]))
-            if user is not None:
+            user = antre().run(core_auth.session_user, antre().store, int(session["user_id"]),
+                               int(session.get("epoch", 0)))
+            if user is None:  # deactivated, or its password reset since: this session has ended
+                session.pop("user_id", None)
+            else:
                 principal = Principal("user", user["role"], user["username"], user["id"], True, user["tenant_id"])
     if principal is None and session.get("device_token_id"):
         info = antre().run(core_auth.token_by_id, antre().store, int(session["device_token_id"]))
@@ -193,5 +196,6 @@ def login_session(user: dict[str, Any]) -> None:
     session.clear()
     session.permanent = True
     session["user_id"] = user["id"]
+    session["epoch"] = user["session_epoch"]
     session["login_at"] = time.time()
     csrf_token()

@@ -204,7 +204,7 @@ def _principal_from_auth(app_antre: Antre, auth: Any) -> dict[str, Any] | None:
             return None
         return {"kind": "track", "role": "track", "ticket_id": ticket["id"], "name": f"track:{ticket['id']}"}
     if session.get("user_id"):
-        user = call_blocking(core_auth.get_user, store, int(session["user_id"]))
+        user = call_blocking(core_auth.session_user, store, int(session["user_id"]), int(session.get("epoch", 0)))
         if user is not None:
             return {"kind": "user", "role": user["role"], "name": user["username"], "tenant_id": user["tenant_id"]}
     if session.get("device_token_id"):
