@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,32 @@ def _put(key: str, value: int):
     return fn
 
 
+def _together(writers: int, work: Callable[[int], None], timeout: float = 120) -> float:
+    """Run ``work(n)`` for each n in range(writers), each in a thread of its
+    own, all released at once; returns the seconds until the last one ended."""
+    barrier = threading.Barrier(writers)
+
+    def run(n: int) -> None:
+        barrier.wait()
+        work(n)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(writers)]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return time.monotonic() - start
+
+
+def _puts(store: Store, count: int, prefix: str = "") -> Callable[[int], None]:
+    """Writer ``n`` puts ``count`` keys of its own, one ``run_write`` each."""
+    def work(n: int) -> None:
+        for i in range(count):
+            store.run_write(_put(f"{prefix}{n}-{i}", i))
+    return work
+
+
 def _fresh_rows(store: Store) -> dict[str, int]:
     """What another connection sees (so: what was committed)."""
     conn = sqlite3.connect(store.path)
@@ -53,14 +80,12 @@ def test_a_refusal_rolls_back_its_own_writes_only(kv: Store):
     """Concurrent writers share transactions; one failing writer (after it
     already wrote) must not take the others' writes with it, nor leave its own."""
     errors: list[BaseException] = []
-    barrier = threading.Barrier(8)
 
     def failing(db):
         db.conn.execute("INSERT INTO kv (k, v) VALUES ('bad', 0)")
         raise ValueError("refused")
 
     def worker(n: int) -> None:
-        barrier.wait()
         for i in range(50):
             if n == 0 and i % 5 == 0:
                 with pytest.raises(ValueError):
@@ -71,11 +96,7 @@ def test_a_refusal_rolls_back_its_own_writes_only(kv: Store):
             except BaseException as exc:  # noqa: BLE001 - collected and asserted below
                 errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    _together(8, worker, timeout=60)
     assert not errors
     rows = _fresh_rows(kv)
     assert "bad" not in rows
@@ -85,20 +106,14 @@ def test_a_refusal_rolls_back_its_own_writes_only(kv: Store):
 def test_a_constraint_error_reaches_its_writer_and_nobody_else(kv: Store):
     kv.run_write(_put("dup", 1))
     results: dict[int, object] = {}
-    barrier = threading.Barrier(6)
 
     def worker(n: int) -> None:
-        barrier.wait()
         try:
             results[n] = kv.run_write(_put("dup" if n == 0 else f"ok{n}", n))
         except sqlite3.IntegrityError as exc:
             results[n] = exc
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    _together(6, worker, timeout=30)
     assert isinstance(results[0], sqlite3.IntegrityError)
     assert [results[n] for n in range(1, 6)] == [f"ok{n}" for n in range(1, 6)]
     assert _fresh_rows(kv)["dup"] == 1
@@ -116,20 +131,7 @@ def test_busy_writers_share_commits_and_nobody_waits_for_the_safety_net(kv: Stor
         original(batch)
 
     kv._run_batch = counting  # type: ignore[method-assign]
-    barrier = threading.Barrier(8)
-
-    def worker(n: int) -> None:
-        barrier.wait()
-        for i in range(100):
-            kv.run_write(_put(f"{n}-{i}", i))
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-    start = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    elapsed = time.monotonic() - start
+    elapsed = _together(8, _puts(kv, 100))
     assert len(_fresh_rows(kv)) == 800
     assert sum(batches) == 800
     assert len(batches) < 400, f"writes were not grouped: {len(batches)} commits for 800 writes"
@@ -138,18 +140,7 @@ def test_busy_writers_share_commits_and_nobody_waits_for_the_safety_net(kv: Stor
 
 def test_a_lone_writer_is_not_held_back(kv: Store):
     """After a busy burst the gather wait fades: a lone writer commits alone."""
-    barrier = threading.Barrier(8)
-
-    def burst(n: int) -> None:
-        barrier.wait()
-        for i in range(30):
-            kv.run_write(_put(f"burst-{n}-{i}", i))
-
-    threads = [threading.Thread(target=burst, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    _together(8, _puts(kv, 30, prefix="burst-"), timeout=60)
     assert max(kv._recent_batches) > 2  # the burst was gathered
     for i in range(30):
         kv.run_write(_put(f"solo-{i}", i))
@@ -238,19 +229,7 @@ def test_the_writer_that_completes_a_batch_wakes_the_gathering_leader(kv: Store,
 
     monkeypatch.setattr(antre.store, "GATHER_SECONDS", 1.0)
     kv._recent_batches.extend([8] * 8)  # as after a busy minute: gather 8
-    barrier = threading.Barrier(8)
-
-    def worker(n: int) -> None:
-        barrier.wait()
-        for i in range(40):
-            kv.run_write(_put(f"{n}-{i}", i))
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-    start = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    elapsed = _together(8, _puts(kv, 40))
     assert len(_fresh_rows(kv)) == 320
-    assert time.monotonic() - start < 25, "the leader sat out its gather timeout"
+    assert elapsed < 25, "the leader sat out its gather timeout"
     assert kv._gather_want == 0 and not kv._gathered.acquire(blocking=False)  # left unset for the next gather
