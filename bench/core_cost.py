@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import collections
 import os
+import sqlite3
 import sys
 import tempfile
 import time
@@ -65,6 +66,31 @@ class _UnsyncedStore(Store):
         return db
 
 
+def wal_frames_per_commit(store: Store, queue: Queue, services: list[int], actor: Actor,
+                          commits: int = 50, per_commit: int = 8) -> float:
+    """WAL frames (pages) one commit of ``per_commit`` tickets, each of another
+    service as a busy kiosk hall's are, writes: read from SQLite's own count of
+    WAL frames after ``commits`` such commits, starting from an empty WAL."""
+    checkpointer = store._checkpointer
+    if checkpointer is not None:  # no checkpoint may restart the WAL while we count
+        checkpointer.request_stop()
+        checkpointer.wait_stopped(5)
+    probe = sqlite3.connect(store.path)
+    try:
+        probe.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        n = 0
+        for _ in range(commits):
+            def batch(db: Any, first: int = n) -> None:
+                for k in range(per_commit):
+                    queue._issue(db, services[(first + k) % len(services)], priority=False, lang="id", actor=actor)
+            store.run_write(batch)
+            n += per_commit
+        frames = probe.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+    finally:
+        probe.close()
+    return frames / commits
+
+
 def fsync_ms(directory: Path, pages: int = 32, rounds: int = 300, *, append: bool = False) -> tuple[float, float]:
     """(p50, p90) of fdatasync after writing ``pages`` WAL frames (a 24-byte
     header and a 4 KiB page each, as SQLite writes them), either over the same
@@ -109,16 +135,19 @@ def main() -> None:
         for i in range(args.tickets):
             queue.issue(services[i % len(services)], actor=actor)
         cpu = time.process_time() - cpu
+        frames = wal_frames_per_commit(store, queue, services, actor)
         store.close()
         waiting = (args.waiting + args.tickets) / len(services)
         print(f"core cost, 1 writer, no fsync, about {waiting:.0f} waiting per service "
               f"({len(services)} services): {cpu / args.tickets * 1e6:.0f} us CPU per ticket")
         for key, seconds in sorted(store.times.items(), key=lambda kv: -kv[1]):
             print(f"  {seconds / args.tickets * 1e6:6.1f} us per ticket  {store.counts[key]:6d} x  {key}")
+        print(f"one commit of 8 tickets (8 services) writes {frames:.1f} WAL frames")
         for append in (False, True):
-            p50, p90 = fsync_ms(Path(tmp), append=append)
+            p50, p90 = fsync_ms(Path(tmp), pages=round(frames), append=append)
             where = "appended (the WAL grows)" if append else "written in place"
-            print(f"fdatasync of 32 WAL frames (one 8-ticket batch's), {where}: p50 {p50:.3f} ms, p90 {p90:.3f} ms")
+            print(f"fdatasync of {round(frames)} WAL frames (one such commit's), {where}: "
+                  f"p50 {p50:.3f} ms, p90 {p90:.3f} ms")
 
 
 if __name__ == "__main__":
