@@ -162,22 +162,6 @@ def native_lock() -> Any:
     return threading.Lock()
 
 
-def native_sleep(seconds: float) -> None:
-    """Sleep this OS thread (``time.sleep`` before gevent patched it).
-
-    For the brief waits of code that runs in real threads (the store's group
-    commit); a greenlet must use :func:`sleep` instead.
-    """
-    if gevent_active():
-        from gevent import monkey
-
-        monkey.get_original("time", "sleep")(seconds)
-    else:
-        import time
-
-        time.sleep(seconds)
-
-
 def start_native_thread(fn: Callable[..., Any], *args: Any) -> None:
     """Start ``fn(*args)`` in a real OS thread, even under monkey-patching.
 
