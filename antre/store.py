@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import hashlib
 import json
 import os
 import sqlite3
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import sqlite_utils
 
@@ -68,6 +69,26 @@ class AuditCheck:
     ok: bool
     first_bad_id: int | None = None
     reason: str = ""
+
+
+class EventEntry(NamedTuple):
+    """One event for the outbox: a ticket's state change, as subscribers receive it."""
+
+    type: str
+    occurred_at: str  #: local time, ISO 8601
+    ticket: dict[str, Any]  #: the ticket in the contract's shape (stored as compact JSON)
+    counter_id: int | None
+
+
+class AuditEntry(NamedTuple):
+    """One action for the audit log (its hash is made when it is appended)."""
+
+    at: str  #: UTC, ISO 8601
+    actor: str
+    device: str | None
+    action: str
+    ticket_id: int | None
+    details: dict[str, Any]
 
 
 def _now_utc() -> str:
@@ -172,9 +193,12 @@ class Store:
         waiting writer and returns to its own caller (as LevelDB's writer
         queue does): nobody's answer waits for other people's later batches.
         """
+        return self._submit(_WriteItem(fn, native_lock()))
+
+    def _submit(self, item: _WriteItem) -> Any:
+        """Queue ``item`` for the next group commit; return its result once committed."""
         if self._checkpointer is None:
             self._start_checkpointer()
-        item = _WriteItem(fn, native_lock())
         item.done.acquire()
         with self._pending_lock:
             self._pending.append(item)
@@ -191,6 +215,20 @@ class Store:
         if item.error is not None:
             raise item.error
         return item.result  # type: ignore[return-value]
+
+    def run_grouped_write(self, many: Callable[[sqlite_utils.Database, list[Any]], list[Any]], arg: Any) -> Any:
+        """Like :meth:`run_write`, for a write that can be done for many callers at once.
+
+        ``many(db, args)`` does the write for every ``arg`` of a list, in that
+        order, and returns one entry per ``arg``: its result, or the
+        exception that refuses it.  A refused ``arg`` must have written
+        nothing.  Writers of the same ``many`` that meet in one group commit
+        are run by one call of it (one statement can then serve them all);
+        a writer alone is run as ``many(db, [arg])``.  If ``many`` raises, its
+        writes are rolled back and each ``arg`` is run alone, so one writer's
+        failure is still only its own.
+        """
+        return self._submit(_WriteItem(functools.partial(_run_one, many, arg), native_lock(), many=many, arg=arg))
 
     def _lead(self, mine: _WriteItem) -> None:
         """Commit batches until ``mine`` is committed, then hand the lead on.
@@ -274,14 +312,11 @@ class Store:
                     db.conn.execute("COMMIT")
                     return
                 try:
-                    for number, item in enumerate(batch):
-                        db.conn.execute(f"SAVEPOINT w{number}")
-                        try:
-                            item.result = item.fn(db)
-                        except Exception as exc:  # noqa: BLE001 - handed to its caller
-                            db.conn.execute(f"ROLLBACK TO w{number}")
-                            item.error = exc
-                        db.conn.execute(f"RELEASE w{number}")
+                    for unit in _units(batch):
+                        if len(unit) == 1:
+                            _run_in_savepoint(db, unit[0])
+                        else:
+                            _run_group(db, unit)
                     db.conn.execute("COMMIT")
                 except BaseException:
                     if db.conn.in_transaction:
@@ -393,35 +428,49 @@ class Store:
         db: sqlite_utils.Database, type_: str, occurred_at: str, ticket: dict[str, Any],
         counter_id: int | None,
     ) -> int:
-        cur = db.conn.execute(
-            "INSERT INTO events (type, occurred_at, ticket_id, counter_id, payload) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (type_, occurred_at, ticket["id"], counter_id, _compact(ticket)),
+        """Append one event to the outbox (inside the caller's transaction); its id."""
+        return Store.append_events(db, [EventEntry(type_, occurred_at, ticket, counter_id)])[0]
+
+    @staticmethod
+    def append_events(db: sqlite_utils.Database, entries: Sequence[EventEntry]) -> list[int]:
+        """Append events to the outbox in order, with one statement per 64; their ids, in order."""
+        returned = insert_returning(
+            db, "INSERT INTO events (type, occurred_at, ticket_id, counter_id, payload) VALUES", "(?, ?, ?, ?, ?)",
+            [(e.type, e.occurred_at, e.ticket["id"], e.counter_id, _compact(e.ticket)) for e in entries],
+            "id, ticket_id",
         )
-        return int(cur.lastrowid or 0)
+        returned.sort()  # rows get their ids in the order they are inserted, as the check below confirms
+        if [r[1] for r in returned] != [e.ticket["id"] for e in entries]:
+            raise RuntimeError("events were not numbered in the order they were given")
+        return [r[0] for r in returned]
 
     @staticmethod
     def append_audit(
         db: sqlite_utils.Database, *, actor: str, action: str, device: str | None = None,
         ticket_id: int | None = None, details: dict[str, Any] | None = None, at: str | None = None,
-    ) -> int:
+    ) -> None:
         """Append a row to the hash-chained audit log (inside the caller's transaction)."""
+        Store.append_audits(db, [AuditEntry(at or _now_utc(), actor, device, action, ticket_id, details or {})])
+
+    @staticmethod
+    def append_audits(db: sqlite_utils.Database, entries: Sequence[AuditEntry]) -> None:
+        """Append rows to the audit log in order: one read of the chain's end, one insert."""
+        if not entries:
+            return
         prev = db.conn.execute("SELECT hash FROM audit WHERE id = (SELECT MAX(id) FROM audit)").fetchone()
         prev_hash = prev[0] if prev else "0" * 64
-        row = {
-            "at": at or _now_utc(),
-            "actor": actor,
-            "device": device,
-            "action": action,
-            "ticket_id": ticket_id,
-            "details": _canonical(details or {}),
-        }
-        cur = db.conn.execute(
+        rows = []
+        for e in entries:
+            details = _canonical(e.details)
+            row_hash = audit_hash(prev_hash, {"at": e.at, "actor": e.actor, "device": e.device, "action": e.action,
+                                              "ticket_id": e.ticket_id, "details": details})
+            rows.append((e.at, e.actor, e.device, e.action, e.ticket_id, details, prev_hash, row_hash))
+            prev_hash = row_hash
+        db.conn.executemany(
             "INSERT INTO audit (at, actor, device, action, ticket_id, details, prev_hash, hash) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (row["at"], actor, device, action, ticket_id, row["details"], prev_hash, audit_hash(prev_hash, row)),
+            rows,
         )
-        return int(cur.lastrowid or 0)
 
     def verify_audit(self) -> AuditCheck:
         """Recompute the whole chain; report the first row that does not fit."""
@@ -502,6 +551,90 @@ class _WriteItem:
     result: Any = None
     error: BaseException | None = None
     finished: bool = False
+    #: set by :meth:`Store.run_grouped_write`: the write that can serve many callers, and this caller's part
+    many: Callable[[sqlite_utils.Database, list[Any]], list[Any]] | None = None
+    arg: Any = None
+
+
+def _run_one(many: Callable[[sqlite_utils.Database, list[Any]], list[Any]], arg: Any,
+             db: sqlite_utils.Database) -> Any:
+    """A grouped write for one caller: its result, or its refusal raised."""
+    (out,) = many(db, [arg])
+    if isinstance(out, Exception):
+        raise out
+    return out
+
+
+def _units(batch: list[_WriteItem]) -> list[list[_WriteItem]]:
+    """The batch's writers as they will run: those of one grouped write together
+    (where the first of them stands), every other writer on its own.
+
+    The writers of one batch are concurrent callers, so any order of them is
+    one they could have had; a grouped write serves its callers in their
+    order of arrival.
+    """
+    units: list[list[_WriteItem]] = []
+    groups: dict[Any, list[_WriteItem]] = {}
+    for item in batch:
+        if item.many is None:
+            units.append([item])
+        elif item.many in groups:
+            groups[item.many].append(item)
+        else:
+            groups[item.many] = unit = [item]
+            units.append(unit)
+    return units
+
+
+def _run_in_savepoint(db: sqlite_utils.Database, item: _WriteItem) -> None:
+    """Run one writer inside a batch: an error rolls back its own writes only."""
+    db.conn.execute("SAVEPOINT one")
+    try:
+        item.result = item.fn(db)
+    except Exception as exc:  # noqa: BLE001 - handed to its caller
+        db.conn.execute("ROLLBACK TO one")
+        item.error = exc
+    db.conn.execute("RELEASE one")
+
+
+def _run_group(db: sqlite_utils.Database, unit: list[_WriteItem]) -> None:
+    """Run the writers of one grouped write by one call; if it fails, each alone."""
+    many = unit[0].many
+    assert many is not None
+    db.conn.execute("SAVEPOINT grouped")
+    try:
+        outs = many(db, [item.arg for item in unit])
+        if len(outs) != len(unit):
+            raise RuntimeError(f"a grouped write returned {len(outs)} answers for {len(unit)} writers")
+    except Exception:  # noqa: BLE001 - retried one by one: each writer gets its own answer
+        db.conn.execute("ROLLBACK TO grouped")
+        db.conn.execute("RELEASE grouped")
+        for item in unit:
+            _run_in_savepoint(db, item)
+        return
+    db.conn.execute("RELEASE grouped")
+    for item, out in zip(unit, outs, strict=True):
+        if isinstance(out, Exception):
+            item.error = out
+        else:
+            item.result = out
+
+
+#: Rows per multi-row INSERT (well under SQLite's limit of bound variables).
+ROWS_PER_INSERT = 64
+
+
+def insert_returning(db: sqlite_utils.Database, head: str, row: str, values: Sequence[tuple[Any, ...]],
+                     returning: str) -> list[tuple[Any, ...]]:
+    """Insert ``values`` with multi-row statements (``head`` and one ``row`` of
+    placeholders per value); the ``returning`` columns of each new row, in
+    the order SQLite returns them, which it does not promise to be ``values``'."""
+    out: list[tuple[Any, ...]] = []
+    for start in range(0, len(values), ROWS_PER_INSERT):
+        chunk = values[start:start + ROWS_PER_INSERT]
+        sql = f"{head} {', '.join([row] * len(chunk))} RETURNING {returning}"
+        out.extend(tuple(r) for r in db.conn.execute(sql, [v for value in chunk for v in value]))
+    return out
 
 
 #: The stored JSON of an event's ticket: compact, in the contract's key order.

@@ -233,3 +233,104 @@ def test_the_writer_that_completes_a_batch_wakes_the_gathering_leader(kv: Store,
     assert len(_fresh_rows(kv)) == 320
     assert elapsed < 25, "the leader sat out its gather timeout"
     assert kv._gather_want == 0 and not kv._gathered.acquire(blocking=False)  # left unset for the next gather
+
+
+# --- grouped writes: one call serves the writers of a batch ---------------------
+
+
+class PutMany:
+    """A grouped write (see ``Store.run_grouped_write``): puts each (key, value)
+    with one statement; a negative value is refused and writes nothing."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[tuple[str, int]]] = []
+
+    def __call__(self, db, args: list[tuple[str, int]]) -> list[object]:
+        self.calls.append(list(args))
+        out: list[object] = []
+        rows = []
+        for key, value in args:
+            if value < 0:
+                out.append(ValueError(f"{key}: no negative values"))
+            else:
+                rows.append((key, value))
+                out.append(key)
+        db.conn.executemany("INSERT INTO kv (k, v) VALUES (?, ?)", rows)
+        return out
+
+
+def _items(*specs):
+    """Write items as the group commit holds them: ("many", fn, arg) or ("one", fn)."""
+    from antre.blocking import native_lock
+    from antre.store import _run_one, _WriteItem
+
+    items = []
+    for spec in specs:
+        if spec[0] == "many":
+            _, many, arg = spec
+            item = _WriteItem(lambda db, many=many, arg=arg: _run_one(many, arg, db), native_lock(),
+                              many=many, arg=arg)
+        else:
+            item = _WriteItem(spec[1], native_lock())
+        item.done.acquire()
+        items.append(item)
+    return items
+
+
+def test_grouped_writers_of_a_batch_are_served_by_one_call(kv: Store):
+    put_many = PutMany()
+    items = _items(("many", put_many, ("a", 1)), ("one", _put("x", 9)), ("many", put_many, ("b", -1)),
+                   ("many", put_many, ("c", 3)))
+    kv._run_batch(items)
+    assert put_many.calls == [[("a", 1), ("b", -1), ("c", 3)]]
+    assert [i.result for i in items] == ["a", "x", None, "c"]
+    assert isinstance(items[2].error, ValueError) and "no negative" in str(items[2].error)
+    assert all(i.finished for i in items)
+    assert _fresh_rows(kv) == {"a": 1, "x": 9, "c": 3}
+
+
+def test_a_failing_group_is_rolled_back_and_each_writer_runs_alone(kv: Store):
+    """One writer's duplicate key makes the grouped statement fail: nothing of
+    the group stays, then each writer runs on its own and only that one fails."""
+    kv.run_write(_put("dup", 1))
+    put_many = PutMany()
+    items = _items(("many", put_many, ("a", 1)), ("many", put_many, ("dup", 2)), ("many", put_many, ("c", 3)))
+    kv._run_batch(items)
+    assert put_many.calls == [[("a", 1), ("dup", 2), ("c", 3)], [("a", 1)], [("dup", 2)], [("c", 3)]]
+    assert items[0].result == "a" and items[2].result == "c"
+    assert isinstance(items[1].error, sqlite3.IntegrityError)
+    assert _fresh_rows(kv) == {"dup": 1, "a": 1, "c": 3}
+
+
+def test_a_group_that_answers_for_the_wrong_number_of_writers_is_run_one_by_one(kv: Store):
+    def short_answer(db, args):
+        db.conn.executemany("INSERT INTO kv (k, v) VALUES (?, ?)", args)
+        return [args[0][0]]  # one answer, whatever the count of writers
+
+    items = _items(("many", short_answer, ("a", 1)), ("many", short_answer, ("b", 2)))
+    kv._run_batch(items)
+    assert [i.result for i in items] == ["a", "b"] and all(i.error is None for i in items)
+    assert _fresh_rows(kv) == {"a": 1, "b": 2}
+
+
+def test_concurrent_grouped_writers_share_calls_and_each_gets_its_own_answer(kv: Store):
+    put_many = PutMany()
+    answers: dict[str, object] = {}
+
+    def work(n: int) -> None:
+        for i in range(60):
+            key = f"{n}-{i}"
+            value = -1 if (n, i % 20) == (0, 0) else i
+            try:
+                answers[key] = kv.run_grouped_write(put_many, (key, value))
+            except ValueError as exc:
+                answers[key] = exc
+
+    _together(8, work)
+    refused = {k for k, v in answers.items() if isinstance(v, ValueError)}
+    assert refused == {"0-0", "0-20", "0-40"}
+    assert all(answers[k] == k for k in answers if k not in refused)
+    rows = _fresh_rows(kv)
+    assert len(rows) == 8 * 60 - 3 and not refused & set(rows)
+    assert max(len(call) for call in put_many.calls) > 1, "no two writers ever shared a call"
+    assert sum(len(call) for call in put_many.calls) == 8 * 60
