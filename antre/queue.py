@@ -25,7 +25,7 @@ import sqlite_utils
 from antre import rules
 from antre.clock import Clock, iso
 from antre.rules import Forbidden, Invalid, NotFound, RuleError
-from antre.store import Store
+from antre.store import AuditEntry, EventEntry, Store, insert_returning
 
 RECENT_SAMPLES = 20
 
@@ -235,18 +235,19 @@ class Queue:
             samples[r[0]].append(float(r[1]))
         return samples
 
-    #: Everything a waiting ticket's position and estimate need, in one statement.
-    #: The size of each class comes from ``waiting_counts`` (kept by triggers);
-    #: what is counted is the range of tickets_queue *behind* the ticket, which
-    #: is empty for a ticket just issued.
-    _WAITING_FIGURES = (
+    #: Everything a waiting ticket's position and estimate need, in one statement:
+    #: the size of each class (from ``waiting_counts``, kept by triggers), the
+    #: tickets of each class behind the ticket (a range of tickets_queue, which
+    #: is empty for a ticket just issued), then the service's rule state, open
+    #: counters and recent service times.  ``{behind}`` is filled in below.
+    _FIGURES = (
         "SELECT"
         " (SELECT n FROM waiting_counts WHERE day = :day AND service_id = :s AND priority = 0),"
         " (SELECT n FROM waiting_counts WHERE day = :day AND service_id = :s AND priority = 1),"
         " (SELECT COUNT(*) FROM tickets WHERE service_id = :s AND status = 'waiting' AND day = :day"
-        "   AND priority = 0 AND id != :id AND queue_at >= :q AND (queue_at > :q OR id > :id)),"
+        "   AND priority = 0 AND {behind}),"
         " (SELECT COUNT(*) FROM tickets WHERE service_id = :s AND status = 'waiting' AND day = :day"
-        "   AND priority = 1 AND id != :id AND queue_at >= :q AND (queue_at > :q OR id > :id)),"
+        "   AND priority = 1 AND {behind}),"
         " (SELECT normal_streak FROM rule_state WHERE service_id = :s AND day = :day),"
         " (SELECT COUNT(*) FROM counter_services cs JOIN counters c ON c.id = cs.counter_id"
         "   WHERE cs.service_id = :s AND c.status = 'open'),"
@@ -254,6 +255,11 @@ class Queue:
         "   FROM tickets WHERE service_id = :s AND day = :day AND status = 'served' AND called_at IS NOT NULL"
         "   ORDER BY finished_at DESC LIMIT :n))"
     )
+    #: ... of the waiting ticket ``:id``, queued at ``:q``
+    _WAITING_FIGURES = _FIGURES.format(behind="id != :id AND queue_at >= :q AND (queue_at > :q OR id > :id)")
+    #: ... of tickets just issued at ``:q``: those issued before them (``id <
+    #: :first``) that queue behind them (a booking's later slot)
+    _NEW_TICKET_FIGURES = _FIGURES.format(behind="queue_at > :q AND id < :first")
 
     def _waiting_figures(self, db: sqlite_utils.Database, t: dict[str, Any],
                          service: dict[str, Any]) -> tuple[int, int]:
@@ -263,13 +269,9 @@ class Queue:
         }).fetchone()
         waiting_normal, waiting_prio, normals_behind, prios_behind, streak, open_counters, samples = row
         is_priority = bool(t["priority"])
-        normals = (waiting_normal or 0) - (not is_priority)  # the others of each class
-        prios = (waiting_prio or 0) - is_priority
-        rule = rules.PriorityRule.parse(service["priority_rule"])
-        position = rules.position(rule, streak or 0, is_priority, normals - normals_behind, prios - prios_behind,
-                                  normals, prios)
-        mean = rules.mean_service_seconds(json.loads(samples or "[]"), service["standard_minutes"])
-        return position, rules.eta_minutes(position, mean, open_counters)
+        others = [(waiting_normal or 0) - (not is_priority), (waiting_prio or 0) - is_priority]
+        return _position_and_eta(service, is_priority, others, [normals_behind, prios_behind], streak,
+                                 open_counters, samples)
 
     def serialize(self, db: sqlite_utils.Database, t: dict[str, Any],
                   service: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -279,6 +281,10 @@ class Queue:
             if service is None or service["id"] != t["service_id"]:
                 service = self._service(db, t["service_id"])
             position, eta = self._waiting_figures(db, t, service)
+        return self._view(t, position, eta)
+
+    def _view(self, t: dict[str, Any], position: int | None, eta: int | None) -> dict[str, Any]:
+        """A ticket row and its figures in the contract's shape."""
         return {
             "id": t["id"],
             "number": t["number"],
@@ -295,11 +301,10 @@ class Queue:
 
     def _event(self, db: sqlite_utils.Database, action: str, ticket_id: int, now: str, actor: Actor,
                *, counter_id: int | None = None, details: dict[str, Any] | None = None,
-               outcome: Outcome, service: dict[str, Any] | None = None,
-               row: dict[str, Any] | None = None) -> dict[str, Any]:
+               outcome: Outcome) -> dict[str, Any]:
         """Write the event and the audit row of one state change."""
-        t = row if row is not None else self._ticket_row(db, ticket_id)
-        payload = self.serialize(db, t, service)
+        t = self._ticket_row(db, ticket_id)
+        payload = self.serialize(db, t)
         type_ = rules.EVENT_TYPES[action]
         occurred = self.local_iso(now)
         event_id = self.store.append_event(db, type_, occurred or now, payload, counter_id)
@@ -511,72 +516,127 @@ class Queue:
             raise Invalid("invalid_priority", "priority harus true atau false. (priority must be a boolean.)")
         if lang not in ("id", "en"):
             raise Invalid("invalid_lang", "lang harus 'id' atau 'en'. (lang must be 'id' or 'en'.)")
-        token = new_track_token()  # made before the transaction: less work while others wait for it
-
-        def op(db: sqlite_utils.Database) -> Any:
-            return self._issue(db, service_id, priority=priority, lang=lang, actor=actor,
-                               priority_reason=priority_reason, token=token)
-        return self.store.run_write(op)
+        # The token is made before the transaction: less work while others wait for it.
+        request = IssueRequest(service_id, priority, lang, actor, new_track_token(), priority_reason)
+        return self.store.run_grouped_write(self._issue_many, request)  # type: ignore[no-any-return]
 
     def _issue(self, db: sqlite_utils.Database, service_id: Any, *, priority: bool, lang: str, actor: Actor,
                priority_reason: str | None = None, source: str = "walkin", booking_code: str | None = None,
-               queue_at: str | None = None, token: str | None = None) -> Outcome:
-        service = self._service(db, service_id)
+               queue_at: str | None = None) -> Outcome:
+        """Issue one ticket inside the caller's transaction (a booking's check-in)."""
+        request = IssueRequest(service_id, priority, lang, actor, new_track_token(), priority_reason, source,
+                               booking_code, queue_at)
+        (out,) = self._issue_many(db, [request])
+        if isinstance(out, RuleError):
+            raise out
+        return out
+
+    def _issue_many(self, db: sqlite_utils.Database, requests: list[IssueRequest]) -> list[Outcome | RuleError]:
+        """Issue a ticket for each request, in order: its outcome, or the rule that refuses it.
+
+        Exactly what issuing them one after another at this moment would do
+        (a test holds it to that), but each statement serves all of them:
+        one insert of the tickets, one of their events, one of their audit
+        rows, and each service's figures read once.  This is the group
+        commit's write for kiosks (:meth:`Store.run_grouped_write`): a busy
+        hall's tickets of one batch cost little more than one.  A refused
+        request writes nothing.
+        """
         now_local = self.clock.now()
-        if not service["active"]:
-            raise RuleError("service_closed", "Layanan ini tidak aktif. (This service is not active.)")
-        if not rules.is_open(service["hours"], now_local):
-            opening = rules.next_opening(service["hours"], now_local)
-            when = opening.strftime("%d-%m-%Y %H:%M") if opening else "-"
-            raise RuleError(
-                "service_closed",
-                f"Layanan {service['name_id']} sedang tutup; buka lagi {when}. "
-                f"({service['name_en']} is closed; it opens again {when}.)",
-                opens_at=iso(opening),
-            )
-        today = now_local.date().isoformat()
-        if source == "walkin" and service["quota_walkin"] is not None:
-            used = db.conn.execute(
-                "SELECT COUNT(*) FROM tickets WHERE origin_service_id = ? AND day = ? AND source = 'walkin'",
-                (service["id"], today),
-            ).fetchone()[0]
-            if used >= service["quota_walkin"]:
-                opening = rules.next_opening(service["hours"], now_local.replace(hour=23, minute=59))
-                raise RuleError(
-                    "quota_reached",
-                    f"Kuota harian {service['name_id']} sudah habis. Silakan datang lagi besok. "
-                    f"(Today's quota for {service['name_en']} is full.)",
-                    opens_at=iso(opening),
-                )
         now = now_local.astimezone(UTC).isoformat()
-        seq = db.conn.execute(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets WHERE origin_service_id = ? AND day = ?",
-            (service["id"], today),
-        ).fetchone()[0]
-        # The columns the event and the answer need, as written (no RETURNING * of the whole row).
-        row = {
-            "day": today, "number": rules.format_number(service["code"], seq), "service_id": service["id"],
-            "priority": int(priority), "status": rules.WAITING, "issued_at": now, "queue_at": queue_at or now,
-            "called_at": None, "counter_id": None, "track_token": token or new_track_token(),
-        }
-        row["id"] = db.conn.execute(
-            "INSERT INTO tickets (day, origin_service_id, seq, number, service_id, priority, priority_reason, "
-            "status, source, booking_code, lang, issued_at, queue_at, track_token, device) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?)",
-            (
-                today, service["id"], seq, row["number"], service["id"], row["priority"],
-                priority_reason if priority else None, source, booking_code, lang, now,
-                row["queue_at"], row["track_token"], actor.device or actor.name,
-            ),
-        ).lastrowid
-        outcome = Outcome(None)
-        details: dict[str, Any] = {"source": source}
-        if priority:
-            details["priority_reason"] = priority_reason or "unspecified"
-        if booking_code:
-            details["booking_code"] = booking_code
-        self._event(db, "issue", row["id"], now, actor, details=details, outcome=outcome, service=service, row=row)
-        return outcome
+        today = now_local.date().isoformat()
+        admission = _Admission(self, db, now_local, today)
+        results: list[Outcome | RuleError] = []
+        issued: list[_NewTicket] = []
+        for request in requests:
+            try:
+                service, seq = admission.admit(request)
+            except RuleError as refusal:
+                results.append(refusal)
+                continue
+            ticket = _NewTicket(request, service, {
+                "day": today, "number": rules.format_number(service["code"], seq), "service_id": service["id"],
+                "priority": int(request.priority), "status": rules.WAITING, "issued_at": now,
+                "queue_at": request.queue_at or now, "called_at": None, "counter_id": None,
+                "track_token": request.token,
+            }, seq)
+            issued.append(ticket)
+            results.append(ticket.outcome)
+        if issued:
+            self._write_new_tickets(db, issued, now)
+        return results
+
+    def _write_new_tickets(self, db: sqlite_utils.Database, issued: list[_NewTicket], now: str) -> None:
+        """Insert admitted tickets with their events and audit rows; fill in their outcomes."""
+        ids = dict(insert_returning(
+            db, "INSERT INTO tickets (day, origin_service_id, seq, number, service_id, priority, priority_reason, "
+            "status, source, booking_code, lang, issued_at, queue_at, track_token, device) VALUES",
+            "(?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?)",
+            [(t.row["day"], t.row["service_id"], t.seq, t.row["number"], t.row["service_id"], t.row["priority"],
+              t.request.priority_reason if t.request.priority else None, t.request.source,
+              t.request.booking_code, t.request.lang, now, t.row["queue_at"], t.row["track_token"],
+              t.request.actor.device or t.request.actor.name) for t in issued],
+            "track_token, id",
+        ))
+        for t in issued:
+            t.row["id"] = ids[t.row["track_token"]]
+        type_ = rules.EVENT_TYPES["issue"]
+        occurred = self.local_iso(now) or now
+        views = [self._view(t.row, position, eta)
+                 for t, (position, eta) in zip(issued, self._new_ticket_figures(db, issued), strict=True)]
+        event_ids = self.store.append_events(db, [EventEntry(type_, occurred, view, None) for view in views])
+        entries = []
+        for t, view, event_id in zip(issued, views, event_ids, strict=True):
+            t.outcome.ticket = view
+            t.outcome.events.append({"id": event_id, "type": type_, "occurred_at": occurred, "ticket": view})
+            t.outcome.services.add(t.row["service_id"])
+            details: dict[str, Any] = {"number": t.row["number"], "service_id": t.row["service_id"],
+                                       "source": t.request.source}
+            if t.request.priority:
+                details["priority_reason"] = t.request.priority_reason or "unspecified"
+            if t.request.booking_code:
+                details["booking_code"] = t.request.booking_code
+            actor = t.request.actor
+            entries.append(AuditEntry(now, actor.label, actor.device, type_, t.row["id"], details))
+        self.store.append_audits(db, entries)
+
+    def _new_ticket_figures(self, db: sqlite_utils.Database, issued: list[_NewTicket]) -> list[tuple[int, int]]:
+        """(position, eta_minutes) of each ticket just inserted, as it was when it alone was added.
+
+        The database holds all of ``issued`` now; each ticket's figures leave
+        out those issued after it, as issuing them one by one would have.
+        Within one service, a later ticket of the group is behind an earlier
+        one, and an earlier one is behind a later one only if it queues later
+        (a booking's slot).
+        """
+        first = min(t.row["id"] for t in issued)
+        figures: dict[tuple[int, str], tuple[Any, ...]] = {}
+        for t in issued:
+            key = (t.row["service_id"], t.row["queue_at"])
+            if key not in figures:
+                figures[key] = db.conn.execute(self._NEW_TICKET_FIGURES, {
+                    "s": key[0], "q": key[1], "day": t.row["day"], "first": first, "n": RECENT_SAMPLES,
+                }).fetchone()
+        by_service: dict[int, list[_NewTicket]] = defaultdict(list)
+        for t in issued:
+            by_service[t.row["service_id"]].append(t)
+        out = []
+        for t in issued:
+            key = (t.row["service_id"], t.row["queue_at"])
+            n_normal, n_prio, normals_behind, prios_behind, streak, open_counters, samples = figures[key]
+            others = [n_normal or 0, n_prio or 0]  # waiting of each class when it was added, but itself
+            behind = [normals_behind, prios_behind]
+            others[t.row["priority"]] -= 1
+            mates = by_service[t.row["service_id"]]
+            me = mates.index(t)
+            for later in mates[me + 1:]:
+                others[later.row["priority"]] -= 1
+            for earlier in mates[:me]:
+                if earlier.row["queue_at"] > t.row["queue_at"]:
+                    behind[earlier.row["priority"]] += 1
+            out.append(_position_and_eta(t.service, bool(t.row["priority"]), others, behind, streak,
+                                         open_counters, samples))
+        return out
 
     def _current(self, db: sqlite_utils.Database, counter: dict[str, Any]) -> dict[str, Any]:
         if counter["current_ticket_id"] is None:
@@ -1092,3 +1152,104 @@ class Queue:
         with self.store.read() as db:
             return [r[0] for r in db.conn.execute(
                 "SELECT DISTINCT zone FROM counters WHERE zone != '' AND active = 1 ORDER BY zone")]
+
+
+def _position_and_eta(service: dict[str, Any], is_priority: bool, others: list[int], behind: list[int],
+                      streak: int | None, open_counters: int, samples: str | None) -> tuple[int, int]:
+    """A waiting ticket's (position, eta_minutes) from its service's figures.
+
+    ``others``: the other waiting tickets of each class (normal, priority);
+    ``behind``: those of them queued behind it; ``samples``: recent service
+    times in seconds, as a JSON array.
+    """
+    rule = rules.PriorityRule.parse(service["priority_rule"])
+    position = rules.position(rule, streak or 0, is_priority, others[0] - behind[0], others[1] - behind[1],
+                              others[0], others[1])
+    mean = rules.mean_service_seconds(json.loads(samples or "[]"), service["standard_minutes"])
+    return position, rules.eta_minutes(position, mean, open_counters)
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    """One ticket asked for, as :meth:`Queue._issue_many` takes it."""
+
+    service_id: Any
+    priority: bool
+    lang: str
+    actor: Actor
+    token: str  #: the tracking token, made before the transaction
+    priority_reason: str | None = None
+    source: str = "walkin"
+    booking_code: str | None = None
+    queue_at: str | None = None  #: UTC; None: now (a booking's slot may put it elsewhere)
+
+
+@dataclass(eq=False)
+class _NewTicket:
+    """A ticket admitted by :class:`_Admission`, on its way into the database."""
+
+    request: IssueRequest
+    service: dict[str, Any]
+    row: dict[str, Any]  #: the columns its event and answer need, as written
+    seq: int
+    outcome: Outcome = field(default_factory=lambda: Outcome(None))
+
+
+class _Admission:
+    """The checks a request passes before its ticket is issued.
+
+    For the requests of one group: each service is read once, and the
+    tickets the group has admitted so far count towards the numbers and the
+    walk-in quota of those after them, as they would one by one.
+    """
+
+    def __init__(self, queue: Queue, db: sqlite_utils.Database, now_local: datetime, today: str) -> None:
+        self.queue, self.db, self.now_local, self.today = queue, db, now_local, today
+        self.services: dict[int, dict[str, Any]] = {}
+        self.next_seq: dict[int, int] = {}
+        self.walkins: dict[int, int] = {}
+
+    def admit(self, request: IssueRequest) -> tuple[dict[str, Any], int]:
+        """The service and the sequence number of the request's ticket, or the RuleError refusing it."""
+        service_id = request.service_id
+        if type(service_id) is int and service_id in self.services:
+            service = self.services[service_id]
+        else:
+            service = self.services[service_id] = self.queue._service(self.db, service_id)
+        now_local, today = self.now_local, self.today
+        if not service["active"]:
+            raise RuleError("service_closed", "Layanan ini tidak aktif. (This service is not active.)")
+        if not rules.is_open(service["hours"], now_local):
+            opening = rules.next_opening(service["hours"], now_local)
+            when = opening.strftime("%d-%m-%Y %H:%M") if opening else "-"
+            raise RuleError(
+                "service_closed",
+                f"Layanan {service['name_id']} sedang tutup; buka lagi {when}. "
+                f"({service['name_en']} is closed; it opens again {when}.)",
+                opens_at=iso(opening),
+            )
+        sid = service["id"]
+        if request.source == "walkin" and service["quota_walkin"] is not None:
+            used = self.walkins.get(sid)
+            if used is None:
+                used = self.db.conn.execute(
+                    "SELECT COUNT(*) FROM tickets WHERE origin_service_id = ? AND day = ? AND source = 'walkin'",
+                    (sid, today),
+                ).fetchone()[0]
+            if used >= service["quota_walkin"]:
+                opening = rules.next_opening(service["hours"], now_local.replace(hour=23, minute=59))
+                raise RuleError(
+                    "quota_reached",
+                    f"Kuota harian {service['name_id']} sudah habis. Silakan datang lagi besok. "
+                    f"(Today's quota for {service['name_en']} is full.)",
+                    opens_at=iso(opening),
+                )
+            self.walkins[sid] = used + 1
+        seq = self.next_seq.get(sid)
+        if seq is None:
+            seq = self.db.conn.execute(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets WHERE origin_service_id = ? AND day = ?",
+                (sid, today),
+            ).fetchone()[0]
+        self.next_seq[sid] = seq + 1
+        return service, seq
