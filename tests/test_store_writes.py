@@ -334,3 +334,34 @@ def test_concurrent_grouped_writers_share_calls_and_each_gets_its_own_answer(kv:
     assert len(rows) == 8 * 60 - 3 and not refused & set(rows)
     assert max(len(call) for call in put_many.calls) > 1, "no two writers ever shared a call"
     assert sum(len(call) for call in put_many.calls) == 8 * 60
+
+
+def test_a_batch_keeps_its_savepoint_journal_in_memory(kv: Store):
+    """Savepoints keep the pages they change in a sub-journal, which SQLite
+    spills to a temporary file (``etilqs_*``, deleted on open) past 64 KiB
+    unless the connection's temporary store is in memory: one file made
+    and removed per busy batch."""
+    import os
+
+    def temporary_files() -> list[str]:
+        links = []
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                links.append(os.readlink(f"/proc/self/fd/{fd}"))
+            except OSError:
+                continue
+        return [link for link in links if "etilqs_" in link]
+
+    seen: list[list[str]] = []
+
+    def big(db):  # changes about 100 pages that were in the database before the savepoint
+        db.conn.execute("UPDATE kv SET v = v + 1 WHERE k LIKE 'big-%'")
+        seen.append(temporary_files())
+        return "big"
+
+    kv.run_write(lambda db: db.conn.executemany(
+        "INSERT INTO kv (k, v) VALUES (?, ?)", [(f"big-{i}-{'x' * 2000}", i) for i in range(200)]))
+    items = _items(("one", _put("small", 1)), ("one", big))  # two writers: each in a savepoint
+    kv._run_batch(items)
+    assert [i.error for i in items] == [None, None]
+    assert seen == [[]], f"the savepoint journal went to a temporary file: {seen}"
