@@ -441,6 +441,13 @@ class Store:
     @staticmethod
     def append_events(db: sqlite_utils.Database, entries: Sequence[EventEntry]) -> list[int]:
         """Append events to the outbox in order, with one statement per 64; their ids, in order."""
+        if len(entries) == 1:  # the common case: no RETURNING (SQLite buffers its rows)
+            e = entries[0]
+            cur = db.conn.execute(
+                "INSERT INTO events (type, occurred_at, ticket_id, counter_id, payload) VALUES (?, ?, ?, ?, ?)",
+                (e.type, e.occurred_at, e.ticket["id"], e.counter_id, _compact(e.ticket)),
+            )
+            return [int(cur.lastrowid or 0)]
         returned = insert_returning(
             db, "INSERT INTO events (type, occurred_at, ticket_id, counter_id, payload) VALUES", "(?, ?, ?, ?, ?)",
             [(e.type, e.occurred_at, e.ticket["id"], e.counter_id, _compact(e.ticket)) for e in entries],
