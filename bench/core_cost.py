@@ -6,7 +6,8 @@ One writer issues tickets into the demo MPP (spread over its services, as
 bench/core_issue.py does) on a database with ``synchronous=OFF``, so that what
 is measured is the work of the process, not the disk: CPU per ticket, and the
 wall time of each kind of statement (the commit writes the WAL pages but syncs
-nothing).  Then the disk alone: how long an fdatasync of one batch's WAL
+nothing); first one ticket per commit, then 8 per commit issued together, as
+the group commit does when kiosks are busy.  Then the disk alone: how long an fdatasync of one batch's WAL
 frames takes in the data dir's file system.  Together they say what a durable ticket
 costs: the CPU here, plus its share of one fsync per group commit.
 """
@@ -26,7 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from antre.demo import seed_demo  # noqa: E402
-from antre.queue import Actor, Queue  # noqa: E402
+from antre.queue import Actor, IssueRequest, Queue, new_track_token  # noqa: E402
 from antre.store import Store  # noqa: E402
 
 
@@ -44,9 +45,15 @@ class _TimedConnection:
         return self._conn.in_transaction
 
     def execute(self, sql: str, *args: Any) -> Any:
+        return self._timed(self._conn.execute, sql, *args)
+
+    def executemany(self, sql: str, *args: Any) -> Any:
+        return self._timed(self._conn.executemany, sql, *args)
+
+    def _timed(self, run: Any, sql: str, *args: Any) -> Any:
         start = time.perf_counter()
         try:
-            return self._conn.execute(sql, *args)
+            return run(sql, *args)
         finally:
             key = " ".join(sql.split())[:70]
             self._times[key] += time.perf_counter() - start
@@ -66,6 +73,20 @@ class _UnsyncedStore(Store):
         return db
 
 
+def _cpu_per_ticket(store: _UnsyncedStore, calls: int, call: Any,
+                    per_call: int = 1) -> tuple[float, dict[str, tuple[float, int]]]:
+    """CPU per ticket of ``calls`` calls of ``call(i)``, and each statement's time per ticket."""
+    store.times.clear()
+    store.counts.clear()
+    cpu = time.process_time()
+    for i in range(calls):
+        call(i * per_call)
+    cpu = time.process_time() - cpu
+    tickets = calls * per_call
+    return cpu / tickets * 1e6, {key: (seconds / tickets * 1e6, store.counts[key])
+                                 for key, seconds in store.times.items()}
+
+
 def wal_frames_per_commit(store: Store, queue: Queue, services: list[int], actor: Actor,
                           commits: int = 50, per_commit: int = 8) -> float:
     """WAL frames (pages) one commit of ``per_commit`` tickets, each of another
@@ -80,10 +101,9 @@ def wal_frames_per_commit(store: Store, queue: Queue, services: list[int], actor
         probe.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         n = 0
         for _ in range(commits):
-            def batch(db: Any, first: int = n) -> None:
-                for k in range(per_commit):
-                    queue._issue(db, services[(first + k) % len(services)], priority=False, lang="id", actor=actor)
-            store.run_write(batch)
+            requests = [IssueRequest(services[(n + k) % len(services)], False, "id", actor, new_track_token())
+                        for k in range(per_commit)]
+            store.run_write(lambda db, requests=requests: queue._issue_many(db, requests))
             n += per_commit
         frames = probe.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
     finally:
@@ -129,19 +149,24 @@ def main() -> None:
         actor = Actor("kiosk-1", "kiosk")
         for i in range(args.waiting):
             queue.issue(services[i % len(services)], actor=actor)
-        store.times.clear()
-        store.counts.clear()
-        cpu = time.process_time()
-        for i in range(args.tickets):
-            queue.issue(services[i % len(services)], actor=actor)
-        cpu = time.process_time() - cpu
+        waiting = (args.waiting + args.tickets) / len(services)
+        print(f"core cost, 1 writer, no fsync, about {waiting:.0f} waiting per service ({len(services)} services)")
+        alone = _cpu_per_ticket(store, args.tickets, lambda i: queue.issue(services[i % len(services)], actor=actor))
+
+        def batch_of_8(i: int) -> None:
+            requests = [IssueRequest(services[(i + k) % len(services)], False, "id", actor, new_track_token())
+                        for k in range(8)]
+            store.run_write(lambda db: queue._issue_many(db, requests))
+
+        together = _cpu_per_ticket(store, args.tickets // 8, batch_of_8, per_call=8)
+        for title, (cpu, times) in (("one ticket per commit (a quiet hall)", alone),
+                                    ("8 tickets of 8 services issued together in one commit (a busy hall's "
+                                     "group commit)", together)):
+            print(f"{title}: {cpu:.0f} us CPU per ticket")
+            for key, (seconds, count) in sorted(times.items(), key=lambda kv: -kv[1][0]):
+                print(f"  {seconds:6.1f} us per ticket  {count:6d} x  {key}")
         frames = wal_frames_per_commit(store, queue, services, actor)
         store.close()
-        waiting = (args.waiting + args.tickets) / len(services)
-        print(f"core cost, 1 writer, no fsync, about {waiting:.0f} waiting per service "
-              f"({len(services)} services): {cpu / args.tickets * 1e6:.0f} us CPU per ticket")
-        for key, seconds in sorted(store.times.items(), key=lambda kv: -kv[1]):
-            print(f"  {seconds / args.tickets * 1e6:6.1f} us per ticket  {store.counts[key]:6d} x  {key}")
         print(f"one commit of 8 tickets (8 services) writes {frames:.1f} WAL frames")
         for append in (False, True):
             p50, p90 = fsync_ms(Path(tmp), pages=round(frames), append=append)
