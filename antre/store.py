@@ -5,6 +5,10 @@
 * Every write is one ``BEGIN IMMEDIATE`` transaction (:meth:`Store.write`).  A
   plain ``BEGIN`` takes the write lock late and fails with "database is
   locked" when several processes write; IMMEDIATE queues them instead.
+* Concurrent writers share commits (:meth:`Store.run_write`, a group commit:
+  one fsync for all of them), and a write that can serve many callers at once
+  is run once for all of its callers in a batch (:meth:`Store.run_grouped_write`,
+  the kiosks' tickets).
 * Numbers are unique per service per local day by a UNIQUE constraint, not
   only by code.
 * Every state change of a ticket is written with its event and its audit row
