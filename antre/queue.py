@@ -1216,7 +1216,7 @@ class _Admission:
             service = self.services[service_id]
         else:
             service = self.services[service_id] = self.queue._service(self.db, service_id)
-        now_local, today = self.now_local, self.today
+        now_local = self.now_local
         if not service["active"]:
             raise RuleError("service_closed", "Layanan ini tidak aktif. (This service is not active.)")
         if not rules.is_open(service["hours"], now_local):
@@ -1230,12 +1230,8 @@ class _Admission:
             )
         sid = service["id"]
         if request.source == "walkin" and service["quota_walkin"] is not None:
-            used = self.walkins.get(sid)
-            if used is None:
-                used = self.db.conn.execute(
-                    "SELECT COUNT(*) FROM tickets WHERE origin_service_id = ? AND day = ? AND source = 'walkin'",
-                    (sid, today),
-                ).fetchone()[0]
+            used = self._read_once(self.walkins, sid, "SELECT COUNT(*) FROM tickets "
+                                   "WHERE origin_service_id = ? AND day = ? AND source = 'walkin'")
             if used >= service["quota_walkin"]:
                 opening = rules.next_opening(service["hours"], now_local.replace(hour=23, minute=59))
                 raise RuleError(
@@ -1245,11 +1241,14 @@ class _Admission:
                     opens_at=iso(opening),
                 )
             self.walkins[sid] = used + 1
-        seq = self.next_seq.get(sid)
-        if seq is None:
-            seq = self.db.conn.execute(
-                "SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets WHERE origin_service_id = ? AND day = ?",
-                (sid, today),
-            ).fetchone()[0]
+        seq = self._read_once(self.next_seq, sid, "SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets "
+                              "WHERE origin_service_id = ? AND day = ?")
         self.next_seq[sid] = seq + 1
         return service, seq
+
+    def _read_once(self, kept: dict[int, int], service_id: int, sql: str) -> int:
+        """A service's figure of today (``sql`` with the service and the day): read for
+        the group's first ticket of that service, then kept up to date by the group."""
+        if service_id not in kept:
+            kept[service_id] = self.db.conn.execute(sql, (service_id, self.today)).fetchone()[0]
+        return kept[service_id]
