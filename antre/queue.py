@@ -25,7 +25,7 @@ import sqlite_utils
 from antre import rules
 from antre.clock import Clock, iso
 from antre.rules import Forbidden, Invalid, NotFound, RuleError
-from antre.store import AuditEntry, EventEntry, Store, insert_returning
+from antre.store import AuditEntry, EventEntry, Store, insert_returning, run_alone
 
 RECENT_SAMPLES = 20
 
@@ -526,10 +526,7 @@ class Queue:
         """Issue one ticket inside the caller's transaction (a booking's check-in)."""
         request = IssueRequest(service_id, priority, lang, actor, new_track_token(), priority_reason, source,
                                booking_code, queue_at)
-        (out,) = self._issue_many(db, [request])
-        if isinstance(out, RuleError):
-            raise out
-        return out
+        return run_alone(self._issue_many, request, db)  # type: ignore[no-any-return]
 
     def _issue_many(self, db: sqlite_utils.Database, requests: list[IssueRequest]) -> list[Outcome | RuleError]:
         """Issue a ticket for each request, in order: its outcome, or the rule that refuses it.
@@ -618,17 +615,19 @@ class Queue:
                     "s": key[0], "q": key[1], "day": t.row["day"], "first": first, "n": RECENT_SAMPLES,
                 }).fetchone()
         by_service: dict[int, list[_NewTicket]] = defaultdict(list)
+        places = []  # each ticket's place among its service's tickets of the group
         for t in issued:
-            by_service[t.row["service_id"]].append(t)
+            mates = by_service[t.row["service_id"]]
+            places.append(len(mates))
+            mates.append(t)
         out = []
-        for t in issued:
+        for t, me in zip(issued, places, strict=True):
             key = (t.row["service_id"], t.row["queue_at"])
             n_normal, n_prio, normals_behind, prios_behind, streak, open_counters, samples = figures[key]
             others = [n_normal or 0, n_prio or 0]  # waiting of each class when it was added, but itself
             behind = [normals_behind, prios_behind]
             others[t.row["priority"]] -= 1
             mates = by_service[t.row["service_id"]]
-            me = mates.index(t)
             for later in mates[me + 1:]:
                 others[later.row["priority"]] -= 1
             for earlier in mates[:me]:

@@ -232,7 +232,7 @@ class Store:
         writes are rolled back and each ``arg`` is run alone, so one writer's
         failure is still only its own.
         """
-        return self._submit(_WriteItem(functools.partial(_run_one, many, arg), native_lock(), many=many, arg=arg))
+        return self._submit(_WriteItem.grouped(many, arg))
 
     def _lead(self, mine: _WriteItem) -> None:
         """Commit batches until ``mine`` is committed, then hand the lead on.
@@ -573,9 +573,14 @@ class _WriteItem:
     many: Callable[[sqlite_utils.Database, list[Any]], list[Any]] | None = None
     arg: Any = None
 
+    @classmethod
+    def grouped(cls, many: Callable[[sqlite_utils.Database, list[Any]], list[Any]], arg: Any) -> _WriteItem:
+        """The item of one caller of a grouped write (run alone: ``run_alone(many, arg, db)``)."""
+        return cls(functools.partial(run_alone, many, arg), native_lock(), many=many, arg=arg)
 
-def _run_one(many: Callable[[sqlite_utils.Database, list[Any]], list[Any]], arg: Any,
-             db: sqlite_utils.Database) -> Any:
+
+def run_alone(many: Callable[[sqlite_utils.Database, list[Any]], list[Any]], arg: Any,
+              db: sqlite_utils.Database) -> Any:
     """A grouped write for one caller: its result, or its refusal raised."""
     (out,) = many(db, [arg])
     if isinstance(out, Exception):

@@ -262,16 +262,11 @@ class PutMany:
 def _items(*specs):
     """Write items as the group commit holds them: ("many", fn, arg) or ("one", fn)."""
     from antre.blocking import native_lock
-    from antre.store import _run_one, _WriteItem
+    from antre.store import _WriteItem
 
     items = []
     for spec in specs:
-        if spec[0] == "many":
-            _, many, arg = spec
-            item = _WriteItem(lambda db, many=many, arg=arg: _run_one(many, arg, db), native_lock(),
-                              many=many, arg=arg)
-        else:
-            item = _WriteItem(spec[1], native_lock())
+        item = _WriteItem.grouped(spec[1], spec[2]) if spec[0] == "many" else _WriteItem(spec[1], native_lock())
         item.done.acquire()
         items.append(item)
     return items
