@@ -49,6 +49,8 @@ CHECKPOINT_SECONDS = 0.2
 #: SQLite's own checkpoint on commit, a safety net for processes without the
 #: background checkpointer running (pages of 4 KiB: about 40 MB of WAL).
 AUTOCHECKPOINT_PAGES = 10000
+#: How long :meth:`Store.close` waits for the checkpointer to close its connection.
+CLOSE_WAIT_SECONDS = 5.0
 
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -361,6 +363,13 @@ class Store:
         start_native_thread(_checkpoint_loop, self._open().conn, checkpointer)
 
     def close(self) -> None:
+        """Close every connection of this Store, the checkpointer's included.
+
+        Returns once the checkpointer has closed its connection (or after
+        CLOSE_WAIT_SECONDS): the last connection to close checkpoints the WAL
+        and removes it, and whoever copies the data dir next (a backup, a
+        test) must not find it half gone.
+        """
         with self._lock:
             checkpointer, self._checkpointer = self._checkpointer, None
             pool, self._pool = self._pool, []
@@ -368,10 +377,11 @@ class Store:
                 pool.append(self._writer_db)
                 self._writer_db = None
                 self._leader.release()
-        if checkpointer is not None:
-            checkpointer.request_stop()
         for db in pool:
             db.close()
+        if checkpointer is not None:
+            checkpointer.request_stop()
+            checkpointer.wait_stopped(CLOSE_WAIT_SECONDS)
 
     # --- migrations ----------------------------------------------------------
 
