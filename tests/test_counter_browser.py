@@ -243,6 +243,16 @@ def test_work_a_queue_by_keyboard_only(page, server, kiosk, admin):
     assert_no_axe_violations(page, "pause dialog")
     page.keyboard.press("Escape")
     assert page.is_hidden("#dlg-pause")
+    # Escape and the next shortcut at once, before the browser moves the focus off the hidden dialog
+    # on its own: the shortcut must not go to the dialog's field (where it would count as typing).
+    reopened = page.evaluate("""() => {
+        const key = (k) => document.activeElement.dispatchEvent(new KeyboardEvent("keydown", {key: k, bubbles: true}));
+        key("i"); key("Escape"); key("i");
+        return !document.getElementById("dlg-pause").hidden;
+    }""")
+    assert reopened, "the shortcut right after Escape went to the hidden dialog"
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#dlg-pause")
     page.keyboard.press("i")
     page.keyboard.press("Enter")
     state(page, "paused")

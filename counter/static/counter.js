@@ -288,6 +288,9 @@
 
   function closeDialog() {
     if (!openModal) return;
+    // Take the focus off the dialog's field now: the browser would only move it off the hidden
+    // dialog at its next redraw, and a shortcut typed before that would count as typing there.
+    if (openModal.contains(document.activeElement)) document.activeElement.blur();
     openModal.hidden = true;
     openModal = null;
     setInert(false);
